@@ -1,0 +1,96 @@
+/* limits.h: every hard cap in redoubt, one place, each with its reason.
+ *
+ * A cap that is reached gives a clean protocol error, never a crash or an
+ * allocation the peer chose. Pre-authentication caps are far tighter than
+ * post-authentication ones because anyone on the internet reaches them. */
+#ifndef REDOUBT_LIMITS_H
+#define REDOUBT_LIMITS_H
+
+/* ---- IPC between roles ---- */
+/* Largest IPC frame payload: a TLS key and certificate chain fit, a message
+ * body never travels over IPC (it goes through the spool). */
+#define RD_IPC_MAX_PAYLOAD      (256u * 1024u)
+/* Largest single string field inside a frame: addresses, names, passwords. */
+#define RD_IPC_MAX_STRING       4096u
+/* Fields per frame: the largest fixed schema has fewer than ten. */
+#define RD_IPC_MAX_FIELDS       32u
+
+/* ---- configuration ---- */
+/* One config line: keys and values are short; a longer line is a mistake. */
+#define RD_CONFIG_MAX_LINE      1024u
+/* Config file size: a hand-written file is a few KiB. */
+#define RD_CONFIG_MAX_SIZE      (256u * 1024u)
+
+/* ---- names ---- */
+/* RFC 5321 4.5.3.1: local part 64, domain 255, path 256 octets. */
+#define RD_MAX_LOCALPART        64u
+#define RD_MAX_DOMAIN           255u
+#define RD_MAX_ADDRESS          256u
+/* Passwords: Argon2id hashes any length, but a longer password is an attack
+ * on CPU, not a secret. */
+#define RD_MAX_PASSWORD         1024u
+
+/* ---- SMTP (RFC 5321 4.5.3.1) ---- */
+/* Command line before authentication: 512 octets including CRLF. */
+#define RD_SMTP_MAX_LINE_PREAUTH 512u
+/* Text line in DATA: 998 octets plus CRLF (RFC 5322 2.1.1). */
+#define RD_SMTP_MAX_DATA_LINE   1000u
+/* Errors before the session is dropped: a client that keeps erring is
+ * probing, not sending mail. */
+#define RD_SMTP_MAX_ERRORS      10u
+/* RFC 5321 4.5.3.2: the greeting / command timeout is 5 minutes. */
+#define RD_SMTP_CMD_TIMEOUT_S   300u
+
+/* ---- IMAP ---- */
+/* Command line before login: LOGIN with two 256-octet strings fits easily. */
+#define RD_IMAP_MAX_LINE_PREAUTH 1024u
+/* Before login no literal larger than this is accepted: a password. */
+#define RD_IMAP_MAX_LITERAL_PREAUTH 4096u
+/* Idle time before login (RFC 9051 5.4: at least 30 minutes after login;
+ * before login a client has no reason to wait). */
+#define RD_IMAP_PREAUTH_TIMEOUT_S 60u
+/* Bad commands before disconnect. */
+#define RD_IMAP_MAX_BAD         10u
+
+/* ---- HTTP ---- */
+/* Request head before authentication: enough for a browser's cookies. */
+#define RD_HTTP_MAX_HEAD        (16u * 1024u)
+/* Seconds to deliver a complete request head: stops slow-loris. */
+#define RD_HTTP_HEAD_TIMEOUT_S  10u
+
+/* ---- connections ---- */
+/* Concurrent connections one pre-auth role holds; beyond it new ones are
+ * answered "busy" and closed, so memory stays bounded. */
+#define RD_MAX_CONNECTIONS      4096u
+/* Concurrent connections from one client address to one listener. */
+#define RD_MAX_CONN_PER_ADDR    50u
+/* Seconds a TLS handshake may take. */
+#define RD_TLS_HANDSHAKE_TIMEOUT_S 30u
+
+/* ---- auth ---- */
+/* Login requests queued in the auth role; beyond it, "try again later". */
+#define RD_AUTH_MAX_PENDING     256u
+/* Delay added to every failed login, so a wrong user and a wrong password
+ * take the same time and guessing is slow. */
+#define RD_AUTH_FAIL_DELAY_MS   500u
+
+/* ---- store ---- */
+/* Mailbox name in octets (UTF-8); deep enough for any real hierarchy. */
+#define RD_STORE_MAX_MAILBOX_NAME 512u
+/* Hierarchy levels in a mailbox name. */
+#define RD_STORE_MAX_MAILBOX_DEPTH 32u
+/* One message: 50 MiB, what Exchange Online and Gmail accept. */
+#define RD_STORE_MAX_MESSAGE    (50u * 1024u * 1024u)
+/* Keywords (user flags) per mailbox, as Dovecot and Cyrus cap them. */
+#define RD_STORE_MAX_KEYWORDS   128u
+
+/* ---- master ---- */
+/* Restart backoff for a crashed role: starts at 1 s, doubles, capped. */
+#define RD_RESTART_BACKOFF_MIN_MS 1000u
+#define RD_RESTART_BACKOFF_MAX_MS 60000u
+/* Seconds master waits for children to finish sessions on SIGTERM. */
+#define RD_SHUTDOWN_GRACE_S     10u
+/* Live per-principal workers. */
+#define RD_MAX_WORKERS          1024u
+
+#endif
