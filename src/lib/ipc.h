@@ -1,0 +1,104 @@
+/* ipc.h: typed frames between redoubt's roles.
+ *
+ * Transport is a SOCK_SEQPACKET socketpair made by master: one frame per
+ * datagram, at most one file descriptor attached (SCM_RIGHTS). There is no
+ * object serialization: a frame is a fixed 16-octet header and a payload of
+ * typed fields read back in a fixed order by the receiver's schema.
+ *
+ *   header (little endian): magic u16 = 0x4452 ("RD"), version u8 = 1,
+ *   type u8, length u32 (payload octets), id u32 (request id), zero u32.
+ *   field: kind u8 (1 = u32, 2 = u64, 3 = string, 4 = bytes), then
+ *          u32: 4 octets | u64: 8 octets | string/bytes: u32 length + octets.
+ *
+ * Strings never contain NUL or exceed RD_IPC_MAX_STRING. A receiver treats
+ * any malformed frame as a hostile peer: the decode functions return -1
+ * with a reason ("frame too short", "unterminated string", ...), and the
+ * caller drops that peer. Decoding is pure (no I/O) and fuzzed.
+ * Functions return 0 on success, -1 on error with *error_r set, unless
+ * documented otherwise. */
+#ifndef RD_IPC_H
+#define RD_IPC_H
+#include <stddef.h>
+#include <stdint.h>
+#include "lib/buffer.h"
+
+#define IPC_MAGIC 0x4452u
+#define IPC_VERSION 1u
+#define IPC_HEADER_SIZE 16u
+
+enum ipc_type {
+	IPC_NONE = 0,
+	/* master -> role, once after start: hostname, TLS certificate chain
+	 * and key (PEM). Roles never read key files themselves. */
+	IPC_ROLE_CONFIG = 1,
+	/* front -> master: u32 session, str protocol, str user, str password,
+	 * str client address, u32 tls. Master forwards to auth. */
+	IPC_AUTH_REQUEST = 2,
+	/* auth -> master: u32 result (1 ok, 0 refused, 2 temporary failure),
+	 * str canonical principal. */
+	IPC_AUTH_REPLY = 3,
+	/* master -> front: u32 session, u32 result, str principal; on success
+	 * one descriptor attached: the front's end of the channel to the
+	 * principal's worker. The front never names the principal itself. */
+	IPC_LOGIN_RESULT = 4,
+	/* master -> worker: a new session; descriptor attached; str protocol,
+	 * str client address. */
+	IPC_WORKER_SESSION = 5,
+	/* master -> role: stop accepting, finish sessions, exit. */
+	IPC_SHUTDOWN = 6,
+	/* role -> master: ready after confinement: str role. */
+	IPC_READY = 7,
+	IPC_TYPE_MAX = 7,
+};
+
+struct ipc_header {
+	uint8_t type;
+	uint32_t length;
+	uint32_t id;
+};
+
+/* Building a frame. */
+struct ipc_msg {
+	uint8_t type;
+	uint32_t id;
+	struct buffer payload;
+};
+
+void ipc_msg_init(struct ipc_msg *m, enum ipc_type type, uint32_t id);
+void ipc_msg_free(struct ipc_msg *m);
+int ipc_put_u32(struct ipc_msg *m, uint32_t v);
+int ipc_put_u64(struct ipc_msg *m, uint64_t v);
+int ipc_put_str(struct ipc_msg *m, const char *s);
+int ipc_put_bytes(struct ipc_msg *m, const void *p, size_t len);
+/* Send on a SEQPACKET socket, attaching fd unless it is -1. */
+int ipc_send(int sock, const struct ipc_msg *m, int fd, const char **error_r);
+
+/* Reading a frame (pure). */
+struct ipc_reader {
+	const uint8_t *p;
+	size_t len;
+	size_t off;
+};
+
+int ipc_decode_header(const uint8_t *buf, size_t len, struct ipc_header *h,
+		      struct ipc_reader *payload_r, const char **error_r);
+int ipc_get_u32(struct ipc_reader *r, uint32_t *v, const char **error_r);
+int ipc_get_u64(struct ipc_reader *r, uint64_t *v, const char **error_r);
+/* Copies into out (NUL-terminated); fails if it does not fit. */
+int ipc_get_str(struct ipc_reader *r, char *out, size_t outlen, const char **error_r);
+/* Points into the frame; at most max octets. */
+int ipc_get_bytes(struct ipc_reader *r, const uint8_t **p, size_t *len,
+		  size_t max, const char **error_r);
+/* The schema is fully read: trailing octets are an error. */
+int ipc_end(const struct ipc_reader *r, const char **error_r);
+
+/* Receive one frame into buf (size >= IPC_HEADER_SIZE + RD_IPC_MAX_PAYLOAD).
+ * Returns 1 with a frame, 0 on orderly close, -2 when it would block, -1 on
+ * error or a malformed frame. *fd_r is the attached descriptor or -1; extra
+ * descriptors are closed and make the frame malformed. */
+int ipc_recv(int sock, uint8_t *buf, size_t buflen, struct ipc_header *h,
+	     struct ipc_reader *r, int *fd_r, const char **error_r);
+
+#define IPC_RECV_BUFSIZE (IPC_HEADER_SIZE + RD_IPC_MAX_PAYLOAD)
+
+#endif
