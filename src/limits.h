@@ -93,4 +93,29 @@
 /* Live per-principal workers. */
 #define RD_MAX_WORKERS          1024u
 
+/* ---- directory ---- */
+/* DNS name in text form (RFC 1035 2.3.4): 253 octets without the final dot,
+ * labels of 1..63 octets. */
+#define RD_MAX_DNS_NAME         253u
+#define RD_MAX_DNS_LABEL        63u
+/* Store id, [a-z0-9-]: short enough to be one path component and one IPC
+ * string field. */
+#define RD_MAX_STORE_ID         64u
+/* Alias nesting directory_resolve follows: real setups nest two or three
+ * levels; anything deeper is a loop or a mistake. */
+#define RD_DIRECTORY_MAX_ALIAS_DEPTH 8u
+/* Addresses one resolve may visit: a bigger expansion is a mailing list and
+ * belongs in a list manager, not in one RCPT check. */
+#define RD_DIRECTORY_MAX_EXPANSION 1000u
+/* Milliseconds a directory/accounts connection waits for another process's
+ * write lock (CLI and roles share the files); longer is a stuck writer. */
+#define RD_SQLITE_BUSY_TIMEOUT_MS 5000u
+
+/* ---- password hashing ---- */
+/* password_tune: longest hash time asked for; beyond it logins queue up and
+ * the auth role becomes its own denial of service. */
+#define RD_PASSWORD_TUNE_MAX_MS 10000u
+/* password_tune: most Argon2id passes it picks, whatever the machine. */
+#define RD_PASSWORD_MAX_OPSLIMIT 64u
+
 #endif
