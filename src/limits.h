@@ -20,6 +20,27 @@
 #define RD_CONFIG_MAX_LINE      1024u
 /* Config file size: a hand-written file is a few KiB. */
 #define RD_CONFIG_MAX_SIZE      (256u * 1024u)
+/* A path in the config (TLS certificate, key): certbot's live paths are
+ * under 100 octets; 255 leaves room without sizing anything by PATH_MAX. */
+#define RD_CONFIG_MAX_PATH      255u
+/* A Unix user name in the config: useradd's default limit is 32. */
+#define RD_CONFIG_MAX_USER      32u
+/* A listen host (IP literal or name): an IPv6 literal is at most 45. */
+#define RD_CONFIG_MAX_LISTEN_HOST 63u
+/* Upper bound for auth.fail_delay_ms: longer only makes a slow client hold
+ * a front connection, it does not slow a guesser further. */
+#define RD_CONFIG_MAX_FAIL_DELAY_MS 10000u
+/* Upper bound for limits.max_recipients: RFC 5321 4.5.3.1.8 asks for at
+ * least 100; ten thousand is a mailing list, not a person. */
+#define RD_CONFIG_MAX_RECIPIENTS 10000u
+/* Smallest limits.max_recipients: RFC 5321 4.5.3.1.8 says 100 MUST be
+ * accepted. */
+#define RD_CONFIG_MIN_RECIPIENTS 100u
+/* Smallest limits.max_message_size: RFC 5321 4.5.3.1.7 asks for 64 KiB. */
+#define RD_CONFIG_MIN_MESSAGE_SIZE (64u * 1024u)
+/* A DNS name in text form without the trailing dot (RFC 1035 2.3.4 gives
+ * 255 octets on the wire, which is 253 characters written out). */
+#define RD_DNS_NAME_MAX         253u
 
 /* ---- names ---- */
 /* RFC 5321 4.5.3.1: local part 64, domain 255, path 256 octets. */
