@@ -105,6 +105,21 @@
 /* Keywords (user flags) per mailbox, as Dovecot and Cyrus cap them. */
 #define RD_STORE_MAX_KEYWORDS   128u
 
+/* Store id ([a-z0-9-]): long enough for a UUID or a readable slug, short
+ * enough that <root>/<id>/index.db never nears PATH_MAX. */
+#define RD_STORE_MAX_ID         64u
+/* One keyword (IMAP user flag) in octets: real clients use short words. */
+#define RD_STORE_MAX_KEYWORD_LEN 64u
+/* Cached envelope, bodystructure or preview text per message: generous for
+ * a message with hundreds of parts, small next to the message itself. */
+#define RD_STORE_MAX_CACHE_TEXT (1u * 1024u * 1024u)
+/* Milliseconds a store waits for another process's write transaction
+ * (worker vs. deliver) before giving up with "store busy". */
+#define RD_STORE_BUSY_TIMEOUT_MS 5000u
+/* UIDs one copy/move/expunge may touch: bounds the result arrays; a client
+ * with a bigger mailbox works in chunks. */
+#define RD_STORE_MAX_BATCH      (1u << 20)
+
 /* ---- master ---- */
 /* Restart backoff for a crashed role: starts at 1 s, doubles, capped. */
 #define RD_RESTART_BACKOFF_MIN_MS 1000u

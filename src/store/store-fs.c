@@ -1,0 +1,441 @@
+/* store-fs.c: directory-fd-relative file access and the crash-safe blob
+ * write order (see store-fs.h). */
+#include "store/store-fs.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+/* Longest relative path we ever open: "xx/<64 hex>". */
+#define FS_MAX_RELPATH 128
+
+/* Fallback when openat2 is missing (old kernel) or filtered by seccomp:
+ * walk the components one openat(O_NOFOLLOW) at a time. */
+static int open_walk(int dirfd, const char *relpath, int flags, mode_t mode)
+{
+	char buf[FS_MAX_RELPATH];
+	char *comp, *slash;
+	int cur = dirfd, fd;
+
+	if (strlen(relpath) >= sizeof(buf)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(buf, relpath, strlen(relpath) + 1);
+	comp = buf;
+	while ((slash = strchr(comp, '/')) != NULL) {
+		*slash = '\0';
+		fd = openat(cur, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+			    O_CLOEXEC);
+		if (cur != dirfd)
+			close(cur);
+		if (fd < 0)
+			return -1;
+		cur = fd;
+		comp = slash + 1;
+	}
+	fd = openat(cur, comp, flags | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (cur != dirfd) {
+		int saved = errno;
+		close(cur);
+		errno = saved;
+	}
+	return fd;
+}
+
+static bool relpath_safe(const char *relpath)
+{
+	const char *p = relpath;
+
+	if (*p == '\0' || *p == '/')
+		return false;
+	while (*p != '\0') {
+		size_t n = strcspn(p, "/");
+		if (n == 0 || (n == 1 && p[0] == '.') ||
+		    (n == 2 && p[0] == '.' && p[1] == '.'))
+			return false;
+		p += n;
+		if (*p == '/')
+			p++;
+		if (*p == '\0' && p[-1] == '/')
+			return false;
+	}
+	return true;
+}
+
+int fs_open_beneath(int dirfd, const char *relpath, int flags, mode_t mode)
+{
+	struct open_how how;
+	long fd;
+
+	if (!relpath_safe(relpath)) {
+		errno = EINVAL;
+		return -1;
+	}
+	memset(&how, 0, sizeof(how));
+	how.flags = (uint64_t)(flags | O_NOFOLLOW | O_CLOEXEC);
+	how.mode = (flags & O_CREAT) != 0 ? mode : 0;
+	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+		RESOLVE_NO_MAGICLINKS;
+	fd = syscall(SYS_openat2, dirfd, relpath, &how, sizeof(how));
+	if (fd >= 0)
+		return (int)fd;
+	if (errno != ENOSYS && errno != EPERM)
+		return -1;
+	return open_walk(dirfd, relpath, flags, mode);
+}
+
+int fs_fsync_dir(int dirfd, const char **error_r)
+{
+	if (fsync(dirfd) < 0) {
+		*error_r = "fsync of directory failed";
+		return -1;
+	}
+	return 0;
+}
+
+int fs_blob_dirs_create(int blobs_fd, const char **error_r)
+{
+	char name[3];
+	unsigned i;
+
+	for (i = 0; i < 256; i++) {
+		snprintf(name, sizeof(name), "%02x", i);
+		if (mkdirat(blobs_fd, name, 0700) < 0 && errno != EEXIST) {
+			*error_r = "cannot create blob directory";
+			return -1;
+		}
+	}
+	return fs_fsync_dir(blobs_fd, error_r);
+}
+
+bool fs_blob_id_valid(const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < STORE_BLOB_ID_LEN; i++) {
+		char c = id[i];
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+			return false;
+	}
+	return id[STORE_BLOB_ID_LEN] == '\0';
+}
+
+static int sha256_hex(const void *data, size_t size, char *hex_r,
+		      const char **error_r)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int md_len = 0, i;
+
+	if (EVP_Digest(data, size, md, &md_len, EVP_sha256(), NULL) != 1 ||
+	    md_len * 2 != STORE_BLOB_ID_LEN) {
+		*error_r = "sha256 failed";
+		return -1;
+	}
+	for (i = 0; i < md_len; i++)
+		snprintf(hex_r + 2 * i, 3, "%02x", md[i]);
+	return 0;
+}
+
+static int write_all(int fd, const void *data, size_t size)
+{
+	const unsigned char *p = data;
+
+	while (size > 0) {
+		ssize_t n = write(fd, p, size);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		size -= (size_t)n;
+	}
+	return 0;
+}
+
+static int tmp_create(int tmp_fd, char *name_r, size_t name_size)
+{
+	unsigned char rnd[16];
+	size_t i;
+	int fd;
+
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		return -1;
+	if (name_size < sizeof(rnd) * 2 + 5)
+		return -1;
+	for (i = 0; i < sizeof(rnd); i++)
+		snprintf(name_r + 2 * i, 3, "%02x", rnd[i]);
+	memcpy(name_r + 2 * sizeof(rnd), ".tmp", 5);
+	fd = openat(tmp_fd, name_r, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+		    O_CLOEXEC, 0600);
+	return fd;
+}
+
+/* Open (creating if needed) blobs/xx; *created_r says whether blobs/ got a
+ * new entry that must be fsynced. */
+static int open_fanout_dir(int blobs_fd, const char *id, bool *created_r)
+{
+	char xx[3] = { id[0], id[1], '\0' };
+
+	*created_r = false;
+	if (mkdirat(blobs_fd, xx, 0700) == 0)
+		*created_r = true;
+	else if (errno != EEXIST)
+		return -1;
+	return fs_open_beneath(blobs_fd, xx, O_RDONLY | O_DIRECTORY, 0);
+}
+
+#define CRASH_AT(step) (faults != NULL && faults->crash_after_step == (step))
+
+int fs_blob_put(int blobs_fd, int tmp_fd, const void *data, size_t size,
+		const struct store_faults *faults, char *id_r,
+		const char **error_r)
+{
+	char tmpname[64];
+	struct stat st;
+	bool created;
+	int fd, xx_fd, ret = STORE_ERROR;
+
+	if (sha256_hex(data, size, id_r, error_r) < 0)
+		return STORE_ERROR;
+
+	xx_fd = open_fanout_dir(blobs_fd, id_r, &created);
+	if (xx_fd < 0) {
+		*error_r = "cannot open blob directory";
+		return STORE_ERROR;
+	}
+	/* Content addressing makes an existing blob with this name the same
+	 * bytes, already durable; skipping the write is dedup, not risk. */
+	if (!created && fstatat(xx_fd, id_r + 2, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISREG(st.st_mode) && (uint64_t)st.st_size == size) {
+		close(xx_fd);
+		return STORE_OK;
+	}
+
+	fd = tmp_create(tmp_fd, tmpname, sizeof(tmpname));
+	if (fd < 0) {
+		*error_r = "cannot create tmp file";
+		goto out;
+	}
+	if (write_all(fd, data, size) < 0) {
+		*error_r = errno == ENOSPC ? "disk full" : "write of tmp file failed";
+		goto fail_tmp;
+	}
+	if (CRASH_AT(STORE_STEP_TMP_WRITTEN))
+		goto crash;
+	if (fsync(fd) < 0) {
+		*error_r = "fsync of tmp file failed";
+		goto fail_tmp;
+	}
+	if (CRASH_AT(STORE_STEP_TMP_FSYNCED))
+		goto crash;
+	if (renameat(tmp_fd, tmpname, xx_fd, id_r + 2) < 0) {
+		*error_r = "rename of blob failed";
+		goto fail_tmp;
+	}
+	close(fd);
+	fd = -1;
+	if (CRASH_AT(STORE_STEP_RENAMED))
+		goto crash;
+	if (fs_fsync_dir(xx_fd, error_r) < 0 ||
+	    (created && fs_fsync_dir(blobs_fd, error_r) < 0))
+		goto out;
+	if (CRASH_AT(STORE_STEP_DIR_FSYNCED))
+		goto crash;
+	ret = STORE_OK;
+	goto out;
+
+crash:
+	*error_r = "fault injected: crashed";
+	ret = STORE_CRASHED;
+	if (fd >= 0)
+		close(fd);
+	goto out;
+fail_tmp:
+	close(fd);
+	(void)unlinkat(tmp_fd, tmpname, 0);
+out:
+	close(xx_fd);
+	return ret;
+}
+
+int fs_blob_open(int blobs_fd, const char *id)
+{
+	char rel[STORE_BLOB_ID_LEN + 2];
+
+	if (!fs_blob_id_valid(id)) {
+		errno = EINVAL;
+		return -1;
+	}
+	rel[0] = id[0];
+	rel[1] = id[1];
+	rel[2] = '/';
+	memcpy(rel + 3, id + 2, STORE_BLOB_ID_LEN - 2 + 1);
+	return fs_open_beneath(blobs_fd, rel, O_RDONLY, 0);
+}
+
+/* Iterate over dir_fd's entries; each is passed to fn. A dup is handed to
+ * fdopendir because closedir closes its fd and the caller keeps dir_fd. */
+typedef int dir_entry_fn(int dir_fd, const char *name, void *ctx,
+			 const char **error_r);
+
+static int dir_each(int dir_fd, dir_entry_fn *fn, void *ctx,
+		    const char **error_r)
+{
+	struct dirent *de;
+	DIR *dir;
+	int fd, ret = 0;
+
+	fd = dup(dir_fd);
+	if (fd < 0 || (dir = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		*error_r = "cannot read directory";
+		return -1;
+	}
+	rewinddir(dir);
+	while ((de = readdir(dir)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (fn(dir_fd, de->d_name, ctx, error_r) < 0) {
+			ret = -1;
+			break;
+		}
+	}
+	closedir(dir);
+	return ret;
+}
+
+static int tmp_unlink_one(int dir_fd, const char *name, void *ctx,
+			  const char **error_r)
+{
+	unsigned *removed = ctx;
+
+	if (unlinkat(dir_fd, name, 0) < 0 && errno != ENOENT) {
+		*error_r = "cannot remove leftover tmp file";
+		return -1;
+	}
+	(*removed)++;
+	return 0;
+}
+
+int fs_tmp_clean(int tmp_fd, unsigned *removed_r, const char **error_r)
+{
+	*removed_r = 0;
+	return dir_each(tmp_fd, tmp_unlink_one, removed_r, error_r);
+}
+
+struct gc_ctx {
+	fs_blob_referenced_fn *referenced;
+	void *ctx;
+	const char *prefix;
+	unsigned removed;
+};
+
+static int gc_one(int dir_fd, const char *name, void *ctx,
+		  const char **error_r)
+{
+	struct gc_ctx *gc = ctx;
+	char id[STORE_BLOB_ID_LEN + 1];
+	int ref;
+
+	/* Only names this module wrote are judged; anything else is left
+	 * for a human rather than deleted on a guess. */
+	if (strlen(name) != STORE_BLOB_ID_LEN - 2)
+		return 0;
+	id[0] = gc->prefix[0];
+	id[1] = gc->prefix[1];
+	memcpy(id + 2, name, STORE_BLOB_ID_LEN - 2 + 1);
+	if (!fs_blob_id_valid(id))
+		return 0;
+	ref = gc->referenced(gc->ctx, id, error_r);
+	if (ref < 0)
+		return -1;
+	if (ref == 0) {
+		if (unlinkat(dir_fd, name, 0) < 0 && errno != ENOENT) {
+			*error_r = "cannot remove unreferenced blob";
+			return -1;
+		}
+		gc->removed++;
+	}
+	return 0;
+}
+
+int fs_blob_gc(int blobs_fd, fs_blob_referenced_fn *referenced, void *ctx,
+	       unsigned *removed_r, const char **error_r)
+{
+	struct gc_ctx gc = { referenced, ctx, NULL, 0 };
+	char xx[3];
+	unsigned i;
+	int ret = 0;
+
+	for (i = 0; i < 256 && ret == 0; i++) {
+		unsigned before = gc.removed;
+		int xx_fd;
+
+		snprintf(xx, sizeof(xx), "%02x", i);
+		xx_fd = fs_open_beneath(blobs_fd, xx, O_RDONLY | O_DIRECTORY, 0);
+		if (xx_fd < 0) {
+			if (errno == ENOENT)
+				continue;
+			*error_r = "cannot open blob directory";
+			return -1;
+		}
+		gc.prefix = xx;
+		ret = dir_each(xx_fd, gc_one, &gc, error_r);
+		if (ret == 0 && gc.removed != before)
+			ret = fs_fsync_dir(xx_fd, error_r);
+		close(xx_fd);
+	}
+	*removed_r = gc.removed;
+	return ret;
+}
+
+struct rm_ctx { unsigned depth; };
+
+static int rm_one(int dir_fd, const char *name, void *ctx,
+		  const char **error_r)
+{
+	const struct rm_ctx *rm = ctx;
+
+	if (unlinkat(dir_fd, name, 0) == 0 || errno == ENOENT)
+		return 0;
+	if (errno != EISDIR || rm->depth == 0) {
+		*error_r = "cannot remove file";
+		return -1;
+	}
+	return fs_remove_tree(dir_fd, name, rm->depth - 1, error_r);
+}
+
+int fs_remove_tree(int parent_fd, const char *name, unsigned max_depth,
+		   const char **error_r)
+{
+	struct rm_ctx rm = { max_depth };
+	int fd, ret;
+
+	fd = fs_open_beneath(parent_fd, name, O_RDONLY | O_DIRECTORY, 0);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		*error_r = "cannot open directory to remove";
+		return -1;
+	}
+	ret = dir_each(fd, rm_one, &rm, error_r);
+	close(fd);
+	if (ret == 0 && unlinkat(parent_fd, name, AT_REMOVEDIR) < 0 &&
+	    errno != ENOENT) {
+		*error_r = "cannot remove directory";
+		ret = -1;
+	}
+	return ret;
+}

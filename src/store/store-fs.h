@@ -1,0 +1,62 @@
+/* store-fs.h: the file-system half of a store: directory-fd-relative opens
+ * that cannot leave the store, the crash-safe blob write, tmp cleanup and
+ * blob garbage collection. Backend-neutral (an object-storage backend
+ * would replace it), used by the SQLite backend.
+ *
+ * Every open is relative to a directory fd, with openat2(RESOLVE_BENEATH |
+ * RESOLVE_NO_SYMLINKS) where the kernel has it, else a component-by-
+ * component openat(O_NOFOLLOW) walk, so neither ".." nor a planted symlink
+ * reaches outside. Functions return 0 / -1 with *error_r, or an enum
+ * store_ret where documented. */
+#ifndef RD_STORE_FS_H
+#define RD_STORE_FS_H
+#include <stddef.h>
+#include <sys/types.h>
+#include "store/store.h"
+
+#define STORE_BLOB_ID_LEN 64  /* sha256 in lower-case hex */
+
+/* Open relpath (components separated by '/', none empty, "." or "..")
+ * beneath dirfd; flags gain O_NOFOLLOW | O_CLOEXEC. Returns the fd or -1
+ * with errno set. */
+int fs_open_beneath(int dirfd, const char *relpath, int flags, mode_t mode);
+/* fsync a directory fd, so the entries created or renamed in it survive a
+ * power loss. -1 with *error_r on failure. */
+int fs_fsync_dir(int dirfd, const char **error_r);
+/* Create blobs/00 .. blobs/ff so an append never has to create (and
+ * fsync) a parent directory; fsyncs blobs_fd at the end. */
+int fs_blob_dirs_create(int blobs_fd, const char **error_r);
+
+/* Write data as an immutable, content-addressed blob: hash, tmp file,
+ * fsync, rename into blobs/xx/<hash>, fsync the directory (and blobs/ if xx
+ * had to be created). If an identical blob is already there the write is
+ * skipped: it was made durable by the append that created it. Stops after
+ * faults->crash_after_step with STORE_CRASHED and nothing cleaned up.
+ * Returns STORE_OK and the hex hash in id_r (STORE_BLOB_ID_LEN + 1). */
+int fs_blob_put(int blobs_fd, int tmp_fd, const void *data, size_t size,
+		const struct store_faults *faults, char *id_r,
+		const char **error_r);
+/* Read-only fd on blobs/xx/<id>, or -1 with errno. */
+int fs_blob_open(int blobs_fd, const char *id);
+/* Whether id is 64 lower-case hex digits. */
+bool fs_blob_id_valid(const char *id);
+
+/* Unlink every entry of the tmp directory (caller holds the store
+ * exclusively, so none belongs to a live append). */
+int fs_tmp_clean(int tmp_fd, unsigned *removed_r, const char **error_r);
+
+/* Return 1 if the blob is referenced, 0 if not, -1 on error. */
+typedef int fs_blob_referenced_fn(void *ctx, const char *id,
+				  const char **error_r);
+/* Unlink every blob for which referenced() says 0 (caller holds the store
+ * exclusively). */
+int fs_blob_gc(int blobs_fd, fs_blob_referenced_fn *referenced, void *ctx,
+	       unsigned *removed_r, const char **error_r);
+
+/* Remove name (a directory beneath parent_fd) and everything in it, at
+ * most max_depth levels down; symlinks are unlinked, never followed. Used
+ * to undo a half-built store and by tests. */
+int fs_remove_tree(int parent_fd, const char *name, unsigned max_depth,
+		   const char **error_r);
+
+#endif

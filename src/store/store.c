@@ -1,0 +1,140 @@
+/* store.c: the store_*() wrappers, which only pick the backend and call
+ * through its ops table. Argument checks that do not depend on the backend
+ * (ids, NULL handles) live here so every backend gets them. */
+#include "store/store.h"
+
+#include <stdlib.h>
+
+static const struct store_ops *backend_of(const struct store_params *params)
+{
+	return params->backend != NULL ? params->backend : &store_sqlite_ops;
+}
+
+int store_create(const struct store_params *params, const char *store_id,
+		 const char **error_r)
+{
+	if (!store_id_valid(store_id)) {
+		*error_r = "invalid store id";
+		return STORE_INVALID;
+	}
+	return backend_of(params)->create(params, store_id, error_r);
+}
+
+int store_open(const struct store_params *params, const char *store_id,
+	       struct store **store_r, const char **error_r)
+{
+	*store_r = NULL;
+	if (!store_id_valid(store_id)) {
+		*error_r = "invalid store id";
+		return STORE_INVALID;
+	}
+	return backend_of(params)->open(params, store_id, store_r, error_r);
+}
+
+void store_close(struct store **store)
+{
+	if (*store != NULL)
+		(*store)->ops->close(store);
+	*store = NULL;
+}
+
+int store_mailbox_create(struct store *s, const char *name,
+			 enum store_special_use special_use, int64_t *id_r,
+			 const char **error_r)
+{
+	return s->ops->mailbox_create(s, name, special_use, id_r, error_r);
+}
+
+int store_mailbox_rename(struct store *s, const char *old_name,
+			 const char *new_name, const char **error_r)
+{
+	return s->ops->mailbox_rename(s, old_name, new_name, error_r);
+}
+
+int store_mailbox_delete(struct store *s, const char *name,
+			 const char **error_r)
+{
+	return s->ops->mailbox_delete(s, name, error_r);
+}
+
+int store_mailbox_list(struct store *s, store_mailbox_cb *cb, void *ctx,
+		       const char **error_r)
+{
+	return s->ops->mailbox_list(s, cb, ctx, error_r);
+}
+
+int store_mailbox_get(struct store *s, const char *name,
+		      struct store_mailbox_info *info_r, const char **error_r)
+{
+	return s->ops->mailbox_get(s, name, info_r, error_r);
+}
+
+int store_append(struct store *s, int64_t mailbox_id,
+		 const struct store_append *msg, uint32_t *uid_r,
+		 uint64_t *modseq_r, const char **error_r)
+{
+	return s->ops->append(s, mailbox_id, msg, uid_r, modseq_r, error_r);
+}
+
+int store_fetch(struct store *s, int64_t mailbox_id, uint32_t uid_first,
+		uint32_t uid_last, store_message_cb *cb, void *ctx,
+		const char **error_r)
+{
+	return s->ops->fetch(s, mailbox_id, uid_first, uid_last, cb, ctx,
+			     error_r);
+}
+
+int store_message_open(struct store *s, int64_t mailbox_id, uint32_t uid,
+		       int *fd_r, uint64_t *size_r, const char **error_r)
+{
+	*fd_r = -1;
+	return s->ops->message_open(s, mailbox_id, uid, fd_r, size_r, error_r);
+}
+
+int store_flags_update(struct store *s, int64_t mailbox_id,
+		       uint32_t uid_first, uint32_t uid_last,
+		       const struct store_flag_change *change,
+		       store_message_cb *changed_cb, void *ctx,
+		       uint64_t *modseq_r, const char **error_r)
+{
+	return s->ops->flags_update(s, mailbox_id, uid_first, uid_last, change,
+				    changed_cb, ctx, modseq_r, error_r);
+}
+
+int store_expunge(struct store *s, int64_t mailbox_id, uint32_t uid_first,
+		  uint32_t uid_last, struct store_uids *expunged_r,
+		  const char **error_r)
+{
+	expunged_r->uids = NULL;
+	expunged_r->count = 0;
+	return s->ops->expunge(s, mailbox_id, uid_first, uid_last, expunged_r,
+			       error_r);
+}
+
+int store_copy(struct store *s, int64_t src_mailbox_id, uint32_t uid_first,
+	       uint32_t uid_last, int64_t dst_mailbox_id, bool move,
+	       struct store_copy_result *result_r, const char **error_r)
+{
+	*result_r = (struct store_copy_result){ 0 };
+	return s->ops->copy(s, src_mailbox_id, uid_first, uid_last,
+			    dst_mailbox_id, move, result_r, error_r);
+}
+
+int store_gc(struct store *s, unsigned *removed_r, const char **error_r)
+{
+	*removed_r = 0;
+	return s->ops->gc(s, removed_r, error_r);
+}
+
+void store_uids_free(struct store_uids *uids)
+{
+	free(uids->uids);
+	uids->uids = NULL;
+	uids->count = 0;
+}
+
+void store_copy_result_free(struct store_copy_result *res)
+{
+	store_uids_free(&res->src);
+	store_uids_free(&res->dst);
+}

@@ -1,0 +1,286 @@
+/* store.h: one owner's mail store (mailboxes, messages, flags), behind a
+ * small table of operations.
+ *
+ * A store is named by a short id ([a-z0-9-]{1,64}), never by a path from a
+ * client; the backend decides where it lives. The embedded backend
+ * (store_sqlite_ops) keeps <stores_root>/<id>/index.db (SQLite, WAL) and
+ * immutable blobs/<2 hex>/<sha256 hex> files. A second backend (PostgreSQL +
+ * object storage) can sit behind the same table without touching protocols.
+ *
+ * Durability (ARCHITECTURE rule 7): store_append() returns STORE_OK only
+ * after the blob is written, fsynced, renamed, its directory fsynced and the
+ * index transaction committed. An index row never exists without its blob.
+ *
+ * Return conventions: every function returns an enum store_ret: STORE_OK (0)
+ * on success, a negative value on failure with *error_r set to a static
+ * string or one owned by the store (valid until the next call on it).
+ * Destructors take ** and set the pointer to NULL. A store handle is for one
+ * thread; several processes may open the same store at once (worker and
+ * deliver), SQLite and a lock file serialise them. */
+#ifndef RD_STORE_H
+#define RD_STORE_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum store_ret {
+	STORE_OK = 0,
+	STORE_ERROR = -1,      /* I/O, SQLite, memory: see error_r */
+	STORE_NOT_FOUND = -2,  /* no such store, mailbox or message */
+	STORE_EXISTS = -3,     /* store or mailbox name already taken */
+	STORE_INVALID = -4,    /* bad id, name, keyword or argument */
+	STORE_LIMIT = -5,      /* a cap from limits.h was reached */
+	STORE_CRASHED = -6,    /* fault injection stopped the operation */
+};
+
+/* Fault injection for crash tests: append stops right after the named step
+ * as if the process died there, returning STORE_CRASHED and leaving what is
+ * on disk as it is (no cleanup). Lives in the store's parameters, never in
+ * a global, so one test can run a crashing and a healthy store side by side. */
+enum store_step {
+	STORE_STEP_NONE = 0,
+	STORE_STEP_TMP_WRITTEN,    /* bytes written to tmp/<random> */
+	STORE_STEP_TMP_FSYNCED,    /* fsync(tmp file) done */
+	STORE_STEP_RENAMED,        /* renamed to blobs/xx/<hash> */
+	STORE_STEP_DIR_FSYNCED,    /* blobs/xx (and blobs/ if new) fsynced */
+	STORE_STEP_INDEX_COMMITTED,/* message row committed */
+};
+struct store_faults {
+	enum store_step crash_after_step;
+};
+
+struct store_ops;
+
+/* What opening or creating a store needs. stores_root comes from trusted
+ * configuration; backend NULL means store_sqlite_ops. */
+struct store_params {
+	const struct store_ops *backend;
+	const char *stores_root;
+	struct store_faults faults;
+};
+
+/* Every backend's handle starts with this, so the wrappers can dispatch. */
+struct store {
+	const struct store_ops *ops;
+};
+
+/* System flags (RFC 9051 2.3.2). */
+enum store_flag {
+	STORE_FLAG_SEEN = 1u << 0,
+	STORE_FLAG_ANSWERED = 1u << 1,
+	STORE_FLAG_FLAGGED = 1u << 2,
+	STORE_FLAG_DELETED = 1u << 3,
+	STORE_FLAG_DRAFT = 1u << 4,
+};
+#define STORE_FLAGS_ALL 0x1fu
+
+/* RFC 6154 special-use attributes the store knows. */
+enum store_special_use {
+	STORE_SPECIAL_NONE = 0,
+	STORE_SPECIAL_SENT,
+	STORE_SPECIAL_DRAFTS,
+	STORE_SPECIAL_TRASH,
+	STORE_SPECIAL_JUNK,
+	STORE_SPECIAL_ARCHIVE,
+};
+
+struct store_mailbox_info {
+	int64_t id;
+	const char *name;          /* valid during the callback / until next call */
+	uint32_t uidvalidity;
+	uint32_t uidnext;
+	uint64_t highestmodseq;
+	uint64_t messages;
+	uint64_t unseen;
+	uint64_t total_size;
+	enum store_special_use special_use;
+};
+
+/* Return 0 to go on, non-zero to stop (the call then returns STORE_OK). */
+typedef int store_mailbox_cb(void *ctx, const struct store_mailbox_info *mb);
+
+/* A message to append. Cached texts are what the caller computed from the
+ * message (this module parses nothing); NULL means none. keywords are
+ * IMAP atoms, at most RD_STORE_MAX_KEYWORDS. */
+struct store_append {
+	const void *data;
+	size_t size;
+	unsigned flags;            /* enum store_flag bits */
+	const char *const *keywords;
+	size_t keyword_count;
+	int64_t internal_date;     /* seconds since the epoch */
+	const char *envelope;
+	const char *bodystructure;
+	const char *preview;
+	const char *fulltext;      /* goes into the FTS5 index */
+};
+
+struct store_message {
+	uint32_t uid;
+	uint64_t modseq;
+	unsigned flags;
+	const char *keywords;      /* space-separated, "" if none */
+	int64_t internal_date;
+	uint64_t size;
+	const char *blob_id;       /* sha256 hex: the content address */
+	const char *envelope;      /* NULL if not cached */
+	const char *bodystructure;
+	const char *preview;
+};
+
+/* Pointers in msg are valid only during the callback. */
+typedef int store_message_cb(void *ctx, const struct store_message *msg);
+
+enum store_flag_op { STORE_FLAGS_SET, STORE_FLAGS_ADD, STORE_FLAGS_REMOVE };
+
+struct store_flag_change {
+	enum store_flag_op op;
+	unsigned flags;
+	const char *const *keywords;
+	size_t keyword_count;
+};
+
+/* A list of UIDs the store allocated; free with store_uids_free(). */
+struct store_uids {
+	uint32_t *uids;
+	size_t count;
+};
+
+/* COPYUID data (RFC 4315): src.uids[i] became dst.uids[i]. */
+struct store_copy_result {
+	uint32_t dst_uidvalidity;
+	struct store_uids src;
+	struct store_uids dst;
+};
+
+struct store_ops {
+	const char *name;
+	int (*create)(const struct store_params *params, const char *store_id,
+		      const char **error_r);
+	int (*open)(const struct store_params *params, const char *store_id,
+		    struct store **store_r, const char **error_r);
+	void (*close)(struct store **store);
+
+	int (*mailbox_create)(struct store *s, const char *name,
+			      enum store_special_use special_use,
+			      int64_t *id_r, const char **error_r);
+	int (*mailbox_rename)(struct store *s, const char *old_name,
+			      const char *new_name, const char **error_r);
+	int (*mailbox_delete)(struct store *s, const char *name,
+			      const char **error_r);
+	int (*mailbox_list)(struct store *s, store_mailbox_cb *cb, void *ctx,
+			    const char **error_r);
+	int (*mailbox_get)(struct store *s, const char *name,
+			   struct store_mailbox_info *info_r,
+			   const char **error_r);
+
+	int (*append)(struct store *s, int64_t mailbox_id,
+		      const struct store_append *msg, uint32_t *uid_r,
+		      uint64_t *modseq_r, const char **error_r);
+	int (*fetch)(struct store *s, int64_t mailbox_id, uint32_t uid_first,
+		     uint32_t uid_last, store_message_cb *cb, void *ctx,
+		     const char **error_r);
+	int (*message_open)(struct store *s, int64_t mailbox_id, uint32_t uid,
+			    int *fd_r, uint64_t *size_r, const char **error_r);
+	int (*flags_update)(struct store *s, int64_t mailbox_id,
+			    uint32_t uid_first, uint32_t uid_last,
+			    const struct store_flag_change *change,
+			    store_message_cb *changed_cb, void *ctx,
+			    uint64_t *modseq_r, const char **error_r);
+	int (*expunge)(struct store *s, int64_t mailbox_id, uint32_t uid_first,
+		       uint32_t uid_last, struct store_uids *expunged_r,
+		       const char **error_r);
+	int (*copy)(struct store *s, int64_t src_mailbox_id,
+		    uint32_t uid_first, uint32_t uid_last,
+		    int64_t dst_mailbox_id, bool move,
+		    struct store_copy_result *result_r, const char **error_r);
+	int (*gc)(struct store *s, unsigned *removed_r, const char **error_r);
+};
+
+extern const struct store_ops store_sqlite_ops;
+
+/* ---- pure validation (store-name.c), no I/O ---- */
+
+/* [a-z0-9-]{1,RD_STORE_MAX_ID}: can never be "." , ".." or contain '/'. */
+bool store_id_valid(const char *id);
+/* Mailbox names: UTF-8, '/' separates levels; refused: empty name or level,
+ * leading/trailing '/', levels "." and "..", '%' '*', NUL and control
+ * characters (C0, DEL, C1), over-long or invalid UTF-8, more than
+ * RD_STORE_MAX_MAILBOX_NAME octets or RD_STORE_MAX_MAILBOX_DEPTH levels.
+ * Returns true if valid, else false with *error_r saying why. */
+bool store_mailbox_name_valid(const char *name, const char **error_r);
+/* The same over (bytes, length), so an embedded NUL can be refused. */
+bool store_mailbox_name_valid_n(const char *name, size_t len,
+				const char **error_r);
+/* A keyword is 1..RD_STORE_MAX_KEYWORD_LEN printable ASCII octets, not
+ * starting with '\' and holding none of ( ) { % * " \ ] or space. */
+bool store_keyword_valid(const char *kw, const char **error_r);
+/* "\Sent" etc., or NULL for STORE_SPECIAL_NONE. */
+const char *store_special_use_name(enum store_special_use su);
+
+/* ---- wrappers: call through the ops table (store.c) ---- */
+
+int store_create(const struct store_params *params, const char *store_id,
+		 const char **error_r);
+int store_open(const struct store_params *params, const char *store_id,
+	       struct store **store_r, const char **error_r);
+void store_close(struct store **store);
+
+int store_mailbox_create(struct store *s, const char *name,
+			 enum store_special_use special_use, int64_t *id_r,
+			 const char **error_r);
+/* Renames the mailbox and every mailbox below it; INBOX cannot be renamed
+ * (the IMAP layer moves its messages instead). UIDVALIDITY is kept. */
+int store_mailbox_rename(struct store *s, const char *old_name,
+			 const char *new_name, const char **error_r);
+/* Deletes the mailbox and its messages; mailboxes below it stay. INBOX
+ * cannot be deleted. Blobs are reclaimed later by store_gc(). */
+int store_mailbox_delete(struct store *s, const char *name,
+			 const char **error_r);
+int store_mailbox_list(struct store *s, store_mailbox_cb *cb, void *ctx,
+		       const char **error_r);
+/* info_r->name points into the store, valid until the next call. */
+int store_mailbox_get(struct store *s, const char *name,
+		      struct store_mailbox_info *info_r, const char **error_r);
+
+int store_append(struct store *s, int64_t mailbox_id,
+		 const struct store_append *msg, uint32_t *uid_r,
+		 uint64_t *modseq_r, const char **error_r);
+/* Messages with uid_first <= UID <= uid_last, ascending; uid_last
+ * UINT32_MAX means "*". */
+int store_fetch(struct store *s, int64_t mailbox_id, uint32_t uid_first,
+		uint32_t uid_last, store_message_cb *cb, void *ctx,
+		const char **error_r);
+/* A read-only fd on the immutable raw message; the caller closes it (and
+ * may mmap it). Nothing is read into memory here. */
+int store_message_open(struct store *s, int64_t mailbox_id, uint32_t uid,
+		       int *fd_r, uint64_t *size_r, const char **error_r);
+/* Applies change to every message in the range. Each message whose flags
+ * really change gets the mailbox's next MODSEQ (one per call) and is passed
+ * to changed_cb (may be NULL) after the commit; *modseq_r (may be NULL) is
+ * the mailbox's HIGHESTMODSEQ afterwards. */
+int store_flags_update(struct store *s, int64_t mailbox_id,
+		       uint32_t uid_first, uint32_t uid_last,
+		       const struct store_flag_change *change,
+		       store_message_cb *changed_cb, void *ctx,
+		       uint64_t *modseq_r, const char **error_r);
+/* Removes messages flagged \Deleted in the range; their UIDs, ascending,
+ * go to expunged_r (free with store_uids_free). UIDs are never reused. */
+int store_expunge(struct store *s, int64_t mailbox_id, uint32_t uid_first,
+		  uint32_t uid_last, struct store_uids *expunged_r,
+		  const char **error_r);
+/* Copies (or moves: copy + expunge in one transaction) the range to another
+ * mailbox of the same store. Blobs are shared, not duplicated. Free the
+ * result with store_copy_result_free(). */
+int store_copy(struct store *s, int64_t src_mailbox_id, uint32_t uid_first,
+	       uint32_t uid_last, int64_t dst_mailbox_id, bool move,
+	       struct store_copy_result *result_r, const char **error_r);
+/* Removes blobs no message references (expunged, or left by a crash between
+ * rename and commit). Runs only when no other process has the store open;
+ * otherwise returns STORE_OK with *removed_r = 0 and does nothing. */
+int store_gc(struct store *s, unsigned *removed_r, const char **error_r);
+
+void store_uids_free(struct store_uids *uids);
+void store_copy_result_free(struct store_copy_result *res);
+
+#endif
