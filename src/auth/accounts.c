@@ -56,16 +56,11 @@ int accounts_open(const char *dir_path, int create, struct accounts **acc_r,
 		.migrations = accounts_migrations,
 		.migration_count = sizeof(accounts_migrations) /
 				   sizeof(accounts_migrations[0]),
+		.statements = stmt_sql,
+		.statement_count = ST_COUNT,
+		.stmts_out = acc->st,
 	};
 	if (sqlitedb_open(dir_path, &opt, &acc->db, error_r) < 0) {
-		free(acc);
-		return -1;
-	}
-	if (sqlitedb_prepare_all(acc->db, stmt_sql, ST_COUNT, acc->st,
-				 error_r) < 0) {
-		*error_r = "cannot prepare accounts statements "
-			   "(schema mismatch?)";
-		sqlitedb_close(&acc->db);
 		free(acc);
 		return -1;
 	}

@@ -16,7 +16,9 @@
 
 struct accounts;
 
-/* dir_path is DATA/auth; with create, it and accounts.db are made. */
+/* dir_path is DATA/auth; with create, it (not its parent) and accounts.db
+ * are made, 0700 / 0600; looser existing modes are tightened. A context
+ * belongs to one thread at a time. */
 int accounts_open(const char *dir_path, int create, struct accounts **acc_r,
 		  const char **error_r);
 void accounts_close(struct accounts **acc);

@@ -143,18 +143,27 @@ static void lower_copy(char *out, const char *in, size_t len)
 	out[len] = '\0';
 }
 
-int address_canon_err(const char *in, char *out, size_t outlen,
+/* Validate with valid(), then copy lower-cased: one path for addresses and
+ * domains, so both get the same empty-on-failure contract. */
+static int canon_with(int (*valid)(const char *, const char **),
+		      const char *in, char *out, size_t outlen,
 		      const char **error_r)
 {
 	if (outlen > 0)
 		out[0] = '\0';
-	if (address_valid(in, error_r) < 0)
+	if (valid(in, error_r) < 0)
 		return -1;
 	size_t len = strlen(in);
 	if (len >= outlen)
-		return set_err(error_r, "address buffer too small");
+		return set_err(error_r, "output buffer too small");
 	lower_copy(out, in, len);
 	return 0;
+}
+
+int address_canon_err(const char *in, char *out, size_t outlen,
+		      const char **error_r)
+{
+	return canon_with(address_valid, in, out, outlen, error_r);
 }
 
 int address_canon(const char *in, char *out, size_t outlen)
@@ -173,15 +182,7 @@ int domain_valid(const char *domain, const char **error_r)
 int domain_canon(const char *in, char *out, size_t outlen,
 		 const char **error_r)
 {
-	if (outlen > 0)
-		out[0] = '\0';
-	if (domain_valid(in, error_r) < 0)
-		return -1;
-	size_t len = strlen(in);
-	if (len >= outlen)
-		return set_err(error_r, "domain buffer too small");
-	lower_copy(out, in, len);
-	return 0;
+	return canon_with(domain_valid, in, out, outlen, error_r);
 }
 
 const char *address_domain(const char *addr)

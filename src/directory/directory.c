@@ -170,16 +170,11 @@ int directory_open(const char *dir_path, int create, struct directory **dir_r,
 		.migrations = directory_migrations,
 		.migration_count = sizeof(directory_migrations) /
 				   sizeof(directory_migrations[0]),
+		.statements = stmt_sql,
+		.statement_count = ST_COUNT,
+		.stmts_out = d->st,
 	};
 	if (sqlitedb_open(dir_path, &opt, &d->db, error_r) < 0) {
-		free(d);
-		return -1;
-	}
-	if (sqlitedb_prepare_all(d->db, stmt_sql, ST_COUNT, d->st,
-				 error_r) < 0) {
-		*error_r = "cannot prepare directory statements "
-			   "(schema mismatch?)";
-		sqlitedb_close(&d->db);
 		free(d);
 		return -1;
 	}
@@ -195,6 +190,22 @@ void directory_close(struct directory **dir)
 	sqlitedb_close(&(*dir)->db);
 	free(*dir);
 	*dir = NULL;
+}
+
+/* A removal's precondition: key exists (exists_st finds it) and nothing
+ * refers to it (used_st finds nothing). 0 removable, -1 with the reason. */
+static int removable(struct directory *d, const char *key, enum stmt exists_st,
+		     const char *missing, enum stmt used_st,
+		     const char *in_use, const char **error_r)
+{
+	int ret = row_exists(d, exists_st, key, NULL, error_r);
+	if (ret == 0)
+		return fail(error_r, missing);
+	if (ret > 0)
+		ret = row_exists(d, used_st, key, NULL, error_r);
+	if (ret > 0)
+		return fail(error_r, in_use);
+	return ret;
 }
 
 /* Run a transaction body: commit if it returned 0, roll back otherwise. */
@@ -233,14 +244,9 @@ int directory_domain_remove(struct directory *d, const char *domain,
 		return -1;
 	if (sqlitedb_begin(d->db, error_r) < 0)
 		return -1;
-	int ret = row_exists(d, ST_DOMAIN_GET, dom, NULL, error_r);
-	if (ret == 0)
-		ret = fail(error_r, "no such domain");
-	if (ret > 0)
-		ret = row_exists(d, ST_DOMAIN_USED, dom, NULL, error_r);
-	if (ret > 0)
-		ret = fail(error_r, "domain still has users or aliases; "
-			   "remove them first");
+	int ret = removable(d, dom, ST_DOMAIN_GET, "no such domain",
+			    ST_DOMAIN_USED, "domain still has users or "
+			    "aliases; remove them first", error_r);
 	if (ret == 0)
 		ret = write_stmt(d, ST_DOMAIN_DEL, dom, NULL, 0, error_r);
 	return finish_tx(d, ret, error_r);
@@ -265,6 +271,8 @@ struct walk_cb {
 static int walk(struct directory *d, enum stmt s, const char *arg,
 		const struct walk_cb *cb, const char **error_r)
 {
+	if (cb->one == NULL && cb->two == NULL)
+		return fail(error_r, "no callback given");
 	sqlite3_stmt *st = stmt_get(d, s, arg, NULL, error_r);
 	if (st == NULL)
 		return -1;
@@ -388,14 +396,9 @@ int directory_user_remove(struct directory *d, const char *address,
 		return -1;
 	if (sqlitedb_begin(d->db, error_r) < 0)
 		return -1;
-	int ret = row_exists(d, ST_USER_GET, addr, NULL, error_r);
-	if (ret == 0)
-		ret = fail(error_r, "no such user");
-	if (ret > 0)
-		ret = row_exists(d, ST_ALIAS_POINTING, addr, NULL, error_r);
-	if (ret > 0)
-		ret = fail(error_r, "aliases still point to this user; "
-			   "remove them first");
+	int ret = removable(d, addr, ST_USER_GET, "no such user",
+			    ST_ALIAS_POINTING, "aliases still point to this "
+			    "user; remove them first", error_r);
 	if (ret == 0)
 		ret = write_stmt(d, ST_STORE_ID_RETIRE, addr, NULL, 2,
 				 error_r);
@@ -634,7 +637,7 @@ static int alias_targets(struct resolve *r, const char *alias,
 static int emit(struct resolve *r, const char *addr, const char *store_id)
 {
 	r->found++;
-	if (r->cb(r->ctx, addr, store_id) != 0)
+	if (r->cb != NULL && r->cb(r->ctx, addr, store_id) != 0)
 		return fail(r->error_r, "stopped by the callback");
 	return 0;
 }

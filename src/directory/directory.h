@@ -17,7 +17,9 @@
  * function says otherwise. List callbacks return 0 to go on; any other value
  * stops the walk, and the list function then returns -1 with *error_r
  * "stopped by the callback". A callback may call other directory functions
- * but not re-enter the walk it is called from (that call fails cleanly). */
+ * but not re-enter the walk it is called from (that call fails cleanly).
+ * A context belongs to one thread at a time; several processes may open
+ * the same file (SQLite WAL and a busy timeout serialise their writes). */
 #ifndef RD_DIRECTORY_H
 #define RD_DIRECTORY_H
 #include <stddef.h>
@@ -28,8 +30,9 @@
 
 struct directory;
 
-/* dir_path is DATA/directory; with create, it and directory.db are made
- * (0700 / 0600) and the schema migrated. */
+/* dir_path is DATA/directory; with create, it (not its parent) and
+ * directory.db are made (0700 / 0600). Looser existing modes are tightened.
+ * The schema is migrated to the current version; a newer one is refused. */
 int directory_open(const char *dir_path, int create, struct directory **dir_r,
 		   const char **error_r);
 void directory_close(struct directory **dir);
@@ -86,7 +89,8 @@ int directory_alias_list(struct directory *d, const char *domain_or_null,
  * a removal) yields nothing.
  * Returns the number of recipients passed to cb (0: the address is not ours,
  * or an alias that yields nobody), or -1 on error (invalid address, depth or
- * expansion cap hit, database failure, callback stop). */
+ * expansion cap hit, database failure, callback stop). cb may be NULL to
+ * only count (an RCPT check). */
 int directory_resolve(struct directory *d, const char *address,
 		      int (*cb)(void *ctx, const char *address,
 				const char *store_id),

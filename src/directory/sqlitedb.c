@@ -278,7 +278,9 @@ int sqlitedb_open(const char *dir_path, const struct sqlitedb_options *opt,
 		return -1;
 	}
 	if (configure(db, opt->secure_delete, error_r) < 0 ||
-	    migrate(db, opt, error_r) < 0) {
+	    migrate(db, opt, error_r) < 0 ||
+	    sqlitedb_prepare_all(db, opt->statements, opt->statement_count,
+				 opt->stmts_out, error_r) < 0) {
 		/* SQLite's own message lives in db, which is about to go:
 		 * log it, hand back a static one. Our static messages (a
 		 * schema that is too new, say) pass through unchanged. */

@@ -28,6 +28,11 @@ struct sqlitedb_options {
 	int secure_delete;      /* overwrite deleted content (credentials) */
 	const struct sqlitedb_migration *migrations;
 	size_t migration_count;
+	/* Constant statements to prepare once the schema is current, into
+	 * stmts_out[0..statement_count-1]; free with sqlitedb_finalize_all. */
+	const char *const *statements;
+	size_t statement_count;
+	sqlite3_stmt **stmts_out;
 };
 
 int sqlitedb_open(const char *dir_path, const struct sqlitedb_options *opt,

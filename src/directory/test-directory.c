@@ -3,6 +3,7 @@
 #include "directory/address.h"
 #include "directory/directory.h"
 #include "lib/test.h"
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -14,8 +15,8 @@ static void test_address_table(void)
 		"alice@example.com", "a@x.test", "first.last@x.test",
 		"user+tag@sub.example.org", "a_b-c=d@x-y.test", "x@localhost",
 		"0@0x.test",
-		"a234567890123456789012345678901234567890123456789012345678901234"
-		"@x.test",  /* 64-octet local part */
+		("a234567890123456789012345678901234567890123456789012345678901234"
+		 "@x.test"),  /* 64-octet local part */
 	};
 	static const char *const bad[] = {
 		"", "@x.test", "a@", "a", "a@@x.test", "a@b@x.test",
@@ -27,9 +28,9 @@ static void test_address_table(void)
 		"a@x-.test", "a@x_y.test", "a@1.2.3.4", "a@x.123",
 		"a@[1.2.3.4]", "a'b@x.test", "a*@x.test", "a%b@x.test",
 		"a<b@x.test", "a>b@x.test", "a:b@x.test", "a,b@x.test",
-		"a@x.test/..", "a@x;.test",
-		"a2345678901234567890123456789012345678901234567890123456789012345"
-		"@x.test",  /* 65-octet local part */
+		"a@x.test/..", "a@x;.test", "a\tb@x.test", "a@x\x01.test",
+		("a2345678901234567890123456789012345678901234567890123456789012345"
+		 "@x.test"),  /* 65-octet local part */
 	};
 	const char *error = NULL;
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
@@ -155,6 +156,17 @@ static int reenter(void *ctx, const char *a)
 	return directory_domain_exists(c->d, a) == 1 ? 0 : 1;
 }
 
+/* Writes from inside a walk: the CLI's natural "for each domain, add ...". */
+static int add_postmaster(void *ctx, const char *domain)
+{
+	struct collect *c = ctx;
+	char addr[ADDRESS_BUF_SIZE], sid[DIRECTORY_STORE_ID_BUF];
+	const char *error = NULL;
+	snprintf(addr, sizeof(addr), "pm@%s", domain);
+	c->calls++;
+	return directory_user_add(c->d, addr, sid, sizeof(sid), &error);
+}
+
 static struct collect resolve(struct directory *d, const char *addr,
 			      int *ret_r)
 {
@@ -190,6 +202,14 @@ static void test_domains(struct directory *d)
 	struct collect re = { .buf = "", .d = d };
 	CHECK(directory_domain_list(d, reenter, &re, &error) == 0 &&
 	      re.calls == 2, "re-entry refused, other calls fine");
+	struct collect w = { .buf = "", .d = d };
+	error = NULL;
+	CHECK(directory_domain_list(d, add_postmaster, &w, &error) == 0 &&
+	      w.calls == 2, "writes from a walk callback work (%s)",
+	      error != NULL ? error : "-");
+	CHECK(directory_user_remove(d, "pm@x.test", &error) == 0 &&
+	      directory_user_remove(d, "pm@y.test", &error) == 0,
+	      "written users are there");
 	CHECK(directory_domain_remove(d, "nope.test", &error) < 0,
 	      "removing an unknown domain refused: %s", error);
 }
@@ -311,6 +331,10 @@ static void test_aliases(struct directory *d)
 	r = resolve(d, "loop2@y.test", &ret);
 	CHECK(ret == 1 && strcmp(r.buf, "carol@y.test") == 0,
 	      "cycle from the other side: %s", r.buf);
+	CHECK(directory_resolve(d, "team@x.test", NULL, NULL, &error) == 3,
+	      "resolve with no callback counts");
+	CHECK(directory_domain_list(d, NULL, NULL, &error) < 0,
+	      "list with no callback refused: %s", error);
 	r = resolve(d, "nobody@x.test", &ret);
 	CHECK(ret == 0 && r.calls == 0, "unknown local address: 0");
 	r = resolve(d, "someone@elsewhere.test", &ret);
@@ -432,6 +456,18 @@ int main(void)
 	CHECK(directory_domain_exists(d, "y.test") == 1, "data survives");
 	test_removal(d, alice_sid);
 	directory_close(&d);
+
+	/* A database from a newer redoubt is refused, not half-understood. */
+	sqlite3 *raw = NULL;
+	snprintf(file, sizeof(file), "%s/directory.db", path);
+	CHECK(sqlite3_open(file, &raw) == SQLITE_OK &&
+	      sqlite3_exec(raw, "INSERT INTO schema_migrations VALUES "
+			   "(99, 0)", NULL, NULL, NULL) == SQLITE_OK,
+	      "fake a future schema");
+	sqlite3_close(raw);
+	CHECK(directory_open(path, 0, &d, &error) < 0 && d == NULL &&
+	      strstr(error, "newer") != NULL, "future schema refused: %s",
+	      error);
 
 	const char *const suffix[] = { "", "-wal", "-shm" };
 	for (size_t i = 0; i < 3; i++) {
