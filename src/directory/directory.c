@@ -192,22 +192,6 @@ void directory_close(struct directory **dir)
 	*dir = NULL;
 }
 
-/* A removal's precondition: key exists (exists_st finds it) and nothing
- * refers to it (used_st finds nothing). 0 removable, -1 with the reason. */
-static int removable(struct directory *d, const char *key, enum stmt exists_st,
-		     const char *missing, enum stmt used_st,
-		     const char *in_use, const char **error_r)
-{
-	int ret = row_exists(d, exists_st, key, NULL, error_r);
-	if (ret == 0)
-		return fail(error_r, missing);
-	if (ret > 0)
-		ret = row_exists(d, used_st, key, NULL, error_r);
-	if (ret > 0)
-		return fail(error_r, in_use);
-	return ret;
-}
-
 /* Run a transaction body: commit if it returned 0, roll back otherwise. */
 static int finish_tx(struct directory *d, int ret, const char **error_r)
 {
@@ -216,6 +200,35 @@ static int finish_tx(struct directory *d, int ret, const char **error_r)
 		return -1;
 	}
 	return sqlitedb_commit(d->db, error_r);
+}
+
+/* A removal: key must exist (exists_st finds it), nothing may refer to it
+ * (used_st finds nothing); then the writes run, all in one transaction. */
+struct removal {
+	enum stmt exists_st;
+	const char *missing;
+	enum stmt used_st;
+	const char *in_use;
+	struct { enum stmt st; int time_idx; } writes[2];  /* key is ?1 */
+	size_t write_count;
+};
+
+static int remove_guarded(struct directory *d, const char *key,
+			  const struct removal *rm, const char **error_r)
+{
+	if (sqlitedb_begin(d->db, error_r) < 0)
+		return -1;
+	int ret = row_exists(d, rm->exists_st, key, NULL, error_r);
+	if (ret == 0)
+		ret = fail(error_r, rm->missing);
+	if (ret > 0)
+		ret = row_exists(d, rm->used_st, key, NULL, error_r);
+	if (ret > 0)
+		ret = fail(error_r, rm->in_use);
+	for (size_t i = 0; ret == 0 && i < rm->write_count; i++)
+		ret = write_stmt(d, rm->writes[i].st, key, NULL,
+				 rm->writes[i].time_idx, error_r);
+	return finish_tx(d, ret, error_r);
 }
 
 /* ---- domains ---- */
@@ -239,17 +252,16 @@ int directory_domain_add(struct directory *d, const char *domain,
 int directory_domain_remove(struct directory *d, const char *domain,
 			    const char **error_r)
 {
+	static const struct removal rm = {
+		ST_DOMAIN_GET, "no such domain",
+		ST_DOMAIN_USED, "domain still has users or aliases; "
+				"remove them first",
+		{ { ST_DOMAIN_DEL, 0 } }, 1,
+	};
 	char dom[DOMAIN_BUF_SIZE];
 	if (domain_canon(domain, dom, sizeof(dom), error_r) < 0)
 		return -1;
-	if (sqlitedb_begin(d->db, error_r) < 0)
-		return -1;
-	int ret = removable(d, dom, ST_DOMAIN_GET, "no such domain",
-			    ST_DOMAIN_USED, "domain still has users or "
-			    "aliases; remove them first", error_r);
-	if (ret == 0)
-		ret = write_stmt(d, ST_DOMAIN_DEL, dom, NULL, 0, error_r);
-	return finish_tx(d, ret, error_r);
+	return remove_guarded(d, dom, &rm, error_r);
 }
 
 int directory_domain_exists(struct directory *d, const char *domain)
@@ -391,20 +403,17 @@ int directory_user_add(struct directory *d, const char *address,
 int directory_user_remove(struct directory *d, const char *address,
 			  const char **error_r)
 {
+	/* Retire the store id first: the user row is its source. */
+	static const struct removal rm = {
+		ST_USER_GET, "no such user",
+		ST_ALIAS_POINTING, "aliases still point to this user; "
+				   "remove them first",
+		{ { ST_STORE_ID_RETIRE, 2 }, { ST_USER_DEL, 0 } }, 2,
+	};
 	char addr[ADDRESS_BUF_SIZE];
 	if (address_canon_err(address, addr, sizeof(addr), error_r) < 0)
 		return -1;
-	if (sqlitedb_begin(d->db, error_r) < 0)
-		return -1;
-	int ret = removable(d, addr, ST_USER_GET, "no such user",
-			    ST_ALIAS_POINTING, "aliases still point to this "
-			    "user; remove them first", error_r);
-	if (ret == 0)
-		ret = write_stmt(d, ST_STORE_ID_RETIRE, addr, NULL, 2,
-				 error_r);
-	if (ret == 0)
-		ret = write_stmt(d, ST_USER_DEL, addr, NULL, 0, error_r);
-	return finish_tx(d, ret, error_r);
+	return remove_guarded(d, addr, &rm, error_r);
 }
 
 int directory_user_list(struct directory *d, const char *domain_or_null,
