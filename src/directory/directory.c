@@ -143,16 +143,37 @@ static int row_exists(struct directory *d, enum stmt s, const char *a1,
 	return ret;
 }
 
-/* Run a write statement taking two texts and the current time as ?N. */
+/* Run a write statement taking up to three texts as ?1..?3 and, when
+ * time_idx > 0, the current time as ?time_idx. */
 static int write_stmt(struct directory *d, enum stmt s, const char *a1,
-		      const char *a2, int time_idx, const char **error_r)
+		      const char *a2, const char *a3, int time_idx,
+		      const char **error_r)
 {
 	sqlite3_stmt *st = stmt_get(d, s, a1, a2, error_r);
 	if (st == NULL)
 		return -1;
-	if (time_idx > 0)
-		sqlite3_bind_int64(st, time_idx, (sqlite3_int64)time(NULL));
+	if ((a3 != NULL && sqlitedb_bind_text(st, 3, a3) < 0) ||
+	    (time_idx > 0 && sqlite3_bind_int64(st, time_idx,
+			(sqlite3_int64)time(NULL)) != SQLITE_OK)) {
+		sqlitedb_reset(st);
+		return db_fail(d, error_r);
+	}
 	return sqlitedb_step_done(d->db, st, error_r);
+}
+
+/* What adding a user or an alias both require: the domain is hosted and the
+ * address is not a user yet. */
+static int check_new_local(struct directory *d, const char *addr,
+			   const char *is_user, const char **error_r)
+{
+	int ret = row_exists(d, ST_DOMAIN_GET, address_domain(addr), NULL,
+			     error_r);
+	if (ret == 0)
+		return fail(error_r, "domain is not hosted here");
+	if (ret < 0)
+		return -1;
+	ret = row_exists(d, ST_USER_GET, addr, NULL, error_r);
+	return ret > 0 ? fail(error_r, is_user) : ret;
 }
 
 int directory_open(const char *dir_path, int create, struct directory **dir_r,
@@ -226,7 +247,7 @@ static int remove_guarded(struct directory *d, const char *key,
 	if (ret > 0)
 		ret = fail(error_r, rm->in_use);
 	for (size_t i = 0; ret == 0 && i < rm->write_count; i++)
-		ret = write_stmt(d, rm->writes[i].st, key, NULL,
+		ret = write_stmt(d, rm->writes[i].st, key, NULL, NULL,
 				 rm->writes[i].time_idx, error_r);
 	return finish_tx(d, ret, error_r);
 }
@@ -245,7 +266,7 @@ int directory_domain_add(struct directory *d, const char *domain,
 	if (ret > 0)
 		ret = fail(error_r, "domain already exists");
 	else if (ret == 0)
-		ret = write_stmt(d, ST_DOMAIN_ADD, dom, NULL, 2, error_r);
+		ret = write_stmt(d, ST_DOMAIN_ADD, dom, NULL, NULL, 2, error_r);
 	return finish_tx(d, ret, error_r);
 }
 
@@ -370,30 +391,15 @@ int directory_user_add(struct directory *d, const char *address,
 	const char *dom = address_domain(addr);
 	if (sqlitedb_begin(d->db, error_r) < 0)
 		return -1;
-	int ret = row_exists(d, ST_DOMAIN_GET, dom, NULL, error_r);
-	if (ret == 0)
-		ret = fail(error_r, "domain is not hosted here");
-	if (ret > 0)
-		ret = row_exists(d, ST_USER_GET, addr, NULL, error_r);
-	if (ret > 0)
-		ret = fail(error_r, "user already exists");
+	int ret = check_new_local(d, addr, "user already exists", error_r);
 	if (ret == 0)
 		ret = row_exists(d, ST_ALIAS_IS, addr, NULL, error_r);
 	if (ret > 0)
 		ret = fail(error_r, "address is already an alias");
 	if (ret == 0)
 		ret = new_store_id(d, sid, sizeof(sid), error_r);
-	if (ret == 0) {
-		sqlite3_stmt *st = stmt_get(d, ST_USER_ADD, addr, dom,
-					    error_r);
-		if (st == NULL)
-			ret = -1;
-		else {
-			sqlitedb_bind_text(st, 3, sid);
-			sqlite3_bind_int64(st, 4, (sqlite3_int64)time(NULL));
-			ret = sqlitedb_step_done(d->db, st, error_r);
-		}
-	}
+	if (ret == 0)
+		ret = write_stmt(d, ST_USER_ADD, addr, dom, sid, 4, error_r);
 	if (finish_tx(d, ret, error_r) < 0)
 		return -1;
 	(void)copy_out(store_id_out, outlen, sid);
@@ -508,13 +514,7 @@ int directory_alias_add(struct directory *d, const char *alias,
 	if (sqlitedb_begin(d->db, error_r) < 0)
 		return -1;
 	long long count = 0;
-	int ret = row_exists(d, ST_DOMAIN_GET, dom, NULL, error_r);
-	if (ret == 0)
-		ret = fail(error_r, "alias domain is not hosted here");
-	if (ret > 0)
-		ret = row_exists(d, ST_USER_GET, al, NULL, error_r);
-	if (ret > 0)
-		ret = fail(error_r, "alias is already a user");
+	int ret = check_new_local(d, al, "alias is already a user", error_r);
 	if (ret == 0)
 		ret = row_exists(d, ST_ALIAS_HAS, al, tg, error_r);
 	if (ret > 0)
@@ -525,16 +525,8 @@ int directory_alias_add(struct directory *d, const char *alias,
 		ret = alias_target_count(d, al, &count, error_r);
 	if (ret == 0 && count >= (long long)RD_DIRECTORY_MAX_EXPANSION)
 		ret = fail(error_r, "alias has too many targets");
-	if (ret == 0) {
-		sqlite3_stmt *st = stmt_get(d, ST_ALIAS_ADD, al, dom, error_r);
-		if (st == NULL)
-			ret = -1;
-		else {
-			sqlitedb_bind_text(st, 3, tg);
-			sqlite3_bind_int64(st, 4, (sqlite3_int64)time(NULL));
-			ret = sqlitedb_step_done(d->db, st, error_r);
-		}
-	}
+	if (ret == 0)
+		ret = write_stmt(d, ST_ALIAS_ADD, al, dom, tg, 4, error_r);
 	return finish_tx(d, ret, error_r);
 }
 
@@ -548,8 +540,8 @@ int directory_alias_remove(struct directory *d, const char *alias,
 	    address_canon_err(target_or_null, tg, sizeof(tg), error_r) < 0)
 		return -1;
 	int ret = target_or_null == NULL ?
-		write_stmt(d, ST_ALIAS_DEL_ALL, al, NULL, 0, error_r) :
-		write_stmt(d, ST_ALIAS_DEL_ONE, al, tg, 0, error_r);
+		write_stmt(d, ST_ALIAS_DEL_ALL, al, NULL, NULL, 0, error_r) :
+		write_stmt(d, ST_ALIAS_DEL_ONE, al, tg, NULL, 0, error_r);
 	if (ret == 0 && sqlite3_changes(d->db) == 0)
 		ret = fail(error_r, target_or_null == NULL ? "no such alias" :
 			   "alias has no such target");
