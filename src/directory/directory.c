@@ -333,17 +333,20 @@ int directory_domain_list(struct directory *d,
 	return walk(d, ST_DOMAIN_LIST, NULL, &w, error_r);
 }
 
-/* Canonical domain filter for the list functions (NULL stays NULL). */
-static int canon_filter(const char *in, char out[DOMAIN_BUF_SIZE],
-			const char **filter_r, const char **error_r)
+/* Walk (a, b) pairs, all of them or, with a domain, through the filtered
+ * statement: the user and alias lists. */
+static int walk_filtered(struct directory *d, const char *domain_or_null,
+			 enum stmt all, enum stmt one_domain,
+			 int (*cb)(void *ctx, const char *a, const char *b),
+			 void *ctx, const char **error_r)
 {
-	*filter_r = NULL;
-	if (in == NULL)
-		return 0;
-	if (domain_canon(in, out, DOMAIN_BUF_SIZE, error_r) < 0)
+	char dom[DOMAIN_BUF_SIZE];
+	const struct walk_cb w = { .two = cb, .ctx = ctx };
+	if (domain_or_null == NULL)
+		return walk(d, all, NULL, &w, error_r);
+	if (domain_canon(domain_or_null, dom, sizeof(dom), error_r) < 0)
 		return -1;
-	*filter_r = out;
-	return 0;
+	return walk(d, one_domain, dom, &w, error_r);
 }
 
 /* ---- users ---- */
@@ -427,13 +430,8 @@ int directory_user_list(struct directory *d, const char *domain_or_null,
 				  const char *store_id),
 			void *ctx, const char **error_r)
 {
-	char dom[DOMAIN_BUF_SIZE];
-	const char *filter;
-	if (canon_filter(domain_or_null, dom, &filter, error_r) < 0)
-		return -1;
-	const struct walk_cb w = { .two = cb, .ctx = ctx };
-	return walk(d, filter == NULL ? ST_USER_LIST_ALL : ST_USER_LIST_DOM,
-		    filter, &w, error_r);
+	return walk_filtered(d, domain_or_null, ST_USER_LIST_ALL,
+			     ST_USER_LIST_DOM, cb, ctx, error_r);
 }
 
 /* 1 found (copied to out), 0 not a user, -1 error. addr is canonical. */
@@ -553,13 +551,8 @@ int directory_alias_list(struct directory *d, const char *domain_or_null,
 				   const char *target),
 			 void *ctx, const char **error_r)
 {
-	char dom[DOMAIN_BUF_SIZE];
-	const char *filter;
-	if (canon_filter(domain_or_null, dom, &filter, error_r) < 0)
-		return -1;
-	const struct walk_cb w = { .two = cb, .ctx = ctx };
-	return walk(d, filter == NULL ? ST_ALIAS_LIST_ALL : ST_ALIAS_LIST_DOM,
-		    filter, &w, error_r);
+	return walk_filtered(d, domain_or_null, ST_ALIAS_LIST_ALL,
+			     ST_ALIAS_LIST_DOM, cb, ctx, error_r);
 }
 
 /* ---- resolve ---- */
