@@ -1,0 +1,319 @@
+/* cli-admin.c: `redoubt domain|user|alias add|list|remove` and
+ * `redoubt user passwd`. Local only: none of this exists on a listener. */
+#include "cli/cli-common.h"
+#include "config/config.h"
+#include "directory/directory.h"
+#include "directory/address.h"
+#include "auth/accounts.h"
+#include "auth/password.h"
+#include "store/store.h"
+#include <stdio.h>
+#include <string.h>
+
+struct admin {
+	char data[2048];
+	struct config cfg;
+	struct directory *dir;
+};
+
+static int admin_open(struct admin *a, const char *data)
+{
+	char path[4096];
+	const char *err;
+	if (cli_abs_data(data, a->data, sizeof(a->data)) < 0)
+		return -1;
+	if (cli_load_config(a->data, &a->cfg) < 0)
+		return -1;
+	if (cli_become_data_owner(a->data) < 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/directory", a->data);
+	if (directory_open(path, 0, &a->dir, &err) < 0) {
+		fprintf(stderr, "redoubt: %s: %s\n", path, err);
+		return -1;
+	}
+	return 0;
+}
+
+static void admin_close(struct admin *a)
+{
+	directory_close(&a->dir);
+}
+
+static int print_domain(void *ctx, const char *domain)
+{
+	(void)ctx;
+	printf("%s\n", domain);
+	return 0;
+}
+
+static int print_user(void *ctx, const char *address, const char *store_id)
+{
+	(void)ctx;
+	printf("%s\tstore=%s\n", address, store_id);
+	return 0;
+}
+
+static int print_alias(void *ctx, const char *alias, const char *target)
+{
+	(void)ctx;
+	printf("%s\t-> %s\n", alias, target);
+	return 0;
+}
+
+static const char domain_usage[] =
+	"usage: redoubt domain add    --data DIR DOMAIN\n"
+	"       redoubt domain list   --data DIR\n"
+	"       redoubt domain remove --data DIR DOMAIN\n"
+	"\n"
+	"Manage the mail domains this server receives mail for. A domain\n"
+	"cannot be removed while it has users or aliases.\n";
+
+static const char user_usage[] =
+	"usage: redoubt user add    --data DIR ADDRESS [--password-stdin]\n"
+	"       redoubt user list   --data DIR [DOMAIN]\n"
+	"       redoubt user remove --data DIR ADDRESS\n"
+	"       redoubt user passwd --data DIR ADDRESS [--password-stdin]\n"
+	"\n"
+	"Manage users. The password is prompted for twice, or read as one\n"
+	"line from standard input with --password-stdin; never from argv.\n"
+	"add creates the user's store with INBOX, Sent, Drafts, Trash, Junk\n"
+	"and Archive. remove deletes the login and the directory entry but\n"
+	"keeps the store on disk (DATA/stores/ID) until you delete it.\n";
+
+static const char alias_usage[] =
+	"usage: redoubt alias add    --data DIR ALIAS TARGET\n"
+	"       redoubt alias list   --data DIR [DOMAIN]\n"
+	"       redoubt alias remove --data DIR ALIAS [TARGET]\n"
+	"\n"
+	"Manage aliases: mail to ALIAS is delivered to TARGET (a user, another\n"
+	"alias, or an outside address). An alias may have several targets.\n";
+
+/* Parse "VERB SUBVERB [positional...] --data DIR [flags]" for one family. */
+static int parse_sub(int argc, char **argv, const char *usage, const char **data,
+		     const char **pw_stdin, struct cli_args *args, int maxpos)
+{
+	struct cli_opt opts[] = {
+		{ "--data", 1, data }, { "--password-stdin", 0, pw_stdin }, { NULL, 0, NULL },
+	};
+	if (pw_stdin == NULL)
+		opts[1].name = NULL;
+	if (argc < 3) {
+		fputs(usage, stderr);
+		return CLI_USAGE;
+	}
+	if (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0) {
+		fputs(usage, stdout);
+		return -1;
+	}
+	return cli_parse(argc, argv, 3, opts, args, maxpos, usage);
+}
+
+static int need_args(const struct cli_args *args, int min, int max, const char *usage)
+{
+	if (args->npositional < min || args->npositional > max) {
+		fprintf(stderr, "redoubt: wrong number of arguments\n\n%s", usage);
+		return -1;
+	}
+	return 0;
+}
+
+int cli_domain(int argc, char **argv)
+{
+	const char *data = NULL, *err;
+	struct cli_args args;
+	int r = parse_sub(argc, argv, domain_usage, &data, NULL, &args, 1);
+	if (r != 0)
+		return r < 0 ? CLI_OK : r;
+	const char *sub = argv[2];
+	int maxa = strcmp(sub, "list") == 0 ? 0 : 1;
+	if (strcmp(sub, "add") != 0 && strcmp(sub, "list") != 0 && strcmp(sub, "remove") != 0) {
+		fprintf(stderr, "redoubt domain: unknown action \"%s\"\n\n%s", sub, domain_usage);
+		return CLI_USAGE;
+	}
+	if (need_args(&args, maxa, maxa, domain_usage) < 0)
+		return CLI_USAGE;
+	struct admin a;
+	if (admin_open(&a, data) < 0)
+		return CLI_FAIL;
+	int rc = CLI_OK;
+	if (strcmp(sub, "add") == 0)
+		r = directory_domain_add(a.dir, args.positional[0], &err);
+	else if (strcmp(sub, "remove") == 0)
+		r = directory_domain_remove(a.dir, args.positional[0], &err);
+	else
+		r = directory_domain_list(a.dir, print_domain, NULL, &err);
+	if (r < 0) {
+		fprintf(stderr, "redoubt domain %s: %s\n", sub, err);
+		rc = CLI_FAIL;
+	} else if (strcmp(sub, "list") != 0) {
+		printf("%s %s\n", strcmp(sub, "add") == 0 ? "Added" : "Removed", args.positional[0]);
+	}
+	admin_close(&a);
+	return rc;
+}
+
+static int set_password(struct admin *a, const char *address, int from_stdin)
+{
+	char pw[RD_MAX_PASSWORD + 2], path[4096];
+	const char *err;
+	struct accounts *acc;
+	if (cli_read_password(from_stdin, pw, sizeof(pw)) < 0)
+		return -1;
+	struct password_params params = {
+		.opslimit = a->cfg.argon2_opslimit,
+		.memlimit = (size_t)a->cfg.argon2_memlimit_kib * 1024u,
+	};
+	snprintf(path, sizeof(path), "%s/auth", a->data);
+	int r = accounts_open(path, 0, &acc, &err);
+	if (r == 0) {
+		r = accounts_set_password(acc, address, pw, &params, &err);
+		accounts_close(&acc);
+	}
+	explicit_bzero(pw, sizeof(pw));
+	if (r < 0)
+		fprintf(stderr, "redoubt: password: %s\n", err);
+	return r;
+}
+
+static int user_add(struct admin *a, const char *address, int from_stdin)
+{
+	char store_id[DIRECTORY_STORE_ID_BUF], stores[4096], canon[RD_MAX_ADDRESS + 1];
+	const char *err;
+	if (address_canon_err(address, canon, sizeof(canon), &err) < 0) {
+		fprintf(stderr, "redoubt user add: %s: %s\n", address, err);
+		return -1;
+	}
+	if (directory_user_lookup(a->dir, canon, store_id, sizeof(store_id)) == 0) {
+		fprintf(stderr, "redoubt user add: %s already exists\n", canon);
+		return -1;
+	}
+	if (directory_user_add(a->dir, canon, store_id, sizeof(store_id), &err) < 0) {
+		fprintf(stderr, "redoubt user add: %s: %s\n", canon, err);
+		return -1;
+	}
+	snprintf(stores, sizeof(stores), "%s/stores", a->data);
+	struct store_params sp = { .stores_root = stores };
+	if (store_create(&sp, store_id, &err) != STORE_OK) {
+		fprintf(stderr, "redoubt user add: store: %s\n", err);
+		directory_user_remove(a->dir, canon, &err);
+		return -1;
+	}
+	if (set_password(a, canon, from_stdin) < 0) {
+		directory_user_remove(a->dir, canon, &err);
+		fprintf(stderr, "redoubt user add: %s not added (store %s left empty)\n", canon, store_id);
+		return -1;
+	}
+	printf("Added %s (store %s)\n", canon, store_id);
+	return 0;
+}
+
+static int user_remove(struct admin *a, const char *address)
+{
+	char store_id[DIRECTORY_STORE_ID_BUF], path[4096], canon[RD_MAX_ADDRESS + 1];
+	const char *err;
+	struct accounts *acc;
+	if (address_canon_err(address, canon, sizeof(canon), &err) < 0 ||
+	    directory_user_lookup(a->dir, canon, store_id, sizeof(store_id)) < 0) {
+		fprintf(stderr, "redoubt user remove: no such user %s\n", address);
+		return -1;
+	}
+	if (directory_user_remove(a->dir, canon, &err) < 0) {
+		fprintf(stderr, "redoubt user remove: %s\n", err);
+		return -1;
+	}
+	snprintf(path, sizeof(path), "%s/auth", a->data);
+	if (accounts_open(path, 0, &acc, &err) == 0) {
+		accounts_remove(acc, canon, &err);
+		accounts_close(&acc);
+	}
+	printf("Removed %s; the store is kept at %s/stores/%s\n", canon, a->data, store_id);
+	return 0;
+}
+
+int cli_user(int argc, char **argv)
+{
+	const char *data = NULL, *pw_stdin = NULL, *err;
+	struct cli_args args;
+	int r = parse_sub(argc, argv, user_usage, &data, &pw_stdin, &args, 1);
+	if (r != 0)
+		return r < 0 ? CLI_OK : r;
+	const char *sub = argv[2];
+	int is_list = strcmp(sub, "list") == 0;
+	if (!is_list && strcmp(sub, "add") != 0 && strcmp(sub, "remove") != 0 &&
+	    strcmp(sub, "passwd") != 0) {
+		fprintf(stderr, "redoubt user: unknown action \"%s\"\n\n%s", sub, user_usage);
+		return CLI_USAGE;
+	}
+	if (need_args(&args, is_list ? 0 : 1, 1, user_usage) < 0)
+		return CLI_USAGE;
+	struct admin a;
+	if (admin_open(&a, data) < 0)
+		return CLI_FAIL;
+	int rc = CLI_OK;
+	if (strcmp(sub, "add") == 0) {
+		rc = user_add(&a, args.positional[0], pw_stdin != NULL) < 0 ? CLI_FAIL : CLI_OK;
+	} else if (strcmp(sub, "remove") == 0) {
+		rc = user_remove(&a, args.positional[0]) < 0 ? CLI_FAIL : CLI_OK;
+	} else if (strcmp(sub, "passwd") == 0) {
+		char store_id[DIRECTORY_STORE_ID_BUF], canon[RD_MAX_ADDRESS + 1];
+		if (address_canon_err(args.positional[0], canon, sizeof(canon), &err) < 0 ||
+		    directory_user_lookup(a.dir, canon, store_id, sizeof(store_id)) < 0) {
+			fprintf(stderr, "redoubt user passwd: no such user %s\n", args.positional[0]);
+			rc = CLI_FAIL;
+		} else if (set_password(&a, canon, pw_stdin != NULL) < 0) {
+			rc = CLI_FAIL;
+		} else {
+			printf("Password changed for %s\n", canon);
+		}
+	} else if (directory_user_list(a.dir, args.npositional ? args.positional[0] : NULL,
+				       print_user, NULL, &err) < 0) {
+		fprintf(stderr, "redoubt user list: %s\n", err);
+		rc = CLI_FAIL;
+	}
+	admin_close(&a);
+	return rc;
+}
+
+int cli_alias(int argc, char **argv)
+{
+	const char *data = NULL, *err;
+	struct cli_args args;
+	int r = parse_sub(argc, argv, alias_usage, &data, NULL, &args, 2);
+	if (r != 0)
+		return r < 0 ? CLI_OK : r;
+	const char *sub = argv[2];
+	int min, max;
+	if (strcmp(sub, "add") == 0) {
+		min = max = 2;
+	} else if (strcmp(sub, "remove") == 0) {
+		min = 1;
+		max = 2;
+	} else if (strcmp(sub, "list") == 0) {
+		min = 0;
+		max = 1;
+	} else {
+		fprintf(stderr, "redoubt alias: unknown action \"%s\"\n\n%s", sub, alias_usage);
+		return CLI_USAGE;
+	}
+	if (need_args(&args, min, max, alias_usage) < 0)
+		return CLI_USAGE;
+	struct admin a;
+	if (admin_open(&a, data) < 0)
+		return CLI_FAIL;
+	if (strcmp(sub, "add") == 0)
+		r = directory_alias_add(a.dir, args.positional[0], args.positional[1], &err);
+	else if (strcmp(sub, "remove") == 0)
+		r = directory_alias_remove(a.dir, args.positional[0],
+					   args.npositional > 1 ? args.positional[1] : NULL, &err);
+	else
+		r = directory_alias_list(a.dir, args.npositional ? args.positional[0] : NULL,
+					 print_alias, NULL, &err);
+	if (r < 0)
+		fprintf(stderr, "redoubt alias %s: %s\n", sub, err);
+	else if (strcmp(sub, "add") == 0)
+		printf("Added %s -> %s\n", args.positional[0], args.positional[1]);
+	else if (strcmp(sub, "remove") == 0)
+		printf("Removed %s\n", args.positional[0]);
+	admin_close(&a);
+	return r < 0 ? CLI_FAIL : CLI_OK;
+}

@@ -1,0 +1,50 @@
+/* cli-common.h: argument parsing and helpers shared by the admin verbs.
+ *
+ * Every verb takes --data DIR and --help; unknown flags print the verb's
+ * usage and exit 2 (CLI_USAGE). Verbs return a process exit code: 0 ok,
+ * 1 failed (with a message on stderr), 2 usage. */
+#ifndef RD_CLI_COMMON_H
+#define RD_CLI_COMMON_H
+#include <stddef.h>
+
+#define CLI_OK 0
+#define CLI_FAIL 1
+#define CLI_USAGE 2
+
+struct cli_opt {
+	const char *name;        /* "--data" */
+	int takes_value;
+	const char **value;      /* set when seen (value or "1") */
+};
+
+struct cli_args {
+	const char *positional[4];
+	int npositional;
+};
+
+/* Parse argv[first..]; on an unknown flag, a missing value or too many
+ * positionals print usage to stderr and return CLI_USAGE; "--help" prints
+ * usage to stdout and returns -1 (caller exits 0). */
+int cli_parse(int argc, char **argv, int first, struct cli_opt *opts,
+	      struct cli_args *args, int max_positional, const char *usage);
+
+/* Resolve DIR to an absolute path in out. */
+int cli_abs_data(const char *data, char *out, size_t outlen);
+/* When run as root, become the owner of DATA/directory for the rest of the
+ * command, so every file the CLI creates belongs to the roles' user. */
+int cli_become_data_owner(const char *data_dir);
+/* Read a password: one line from stdin when from_stdin, else prompt twice
+ * on the terminal with echo off. */
+int cli_read_password(int from_stdin, char *out, size_t outlen);
+/* Load DATA/redoubt.conf; prints the error (file:line: key: ...) on failure. */
+struct config;
+int cli_load_config(const char *data_dir, struct config *cfg);
+
+int cli_init(int argc, char **argv);
+int cli_domain(int argc, char **argv);
+int cli_user(int argc, char **argv);
+int cli_alias(int argc, char **argv);
+int cli_check(int argc, char **argv);
+int cli_serve(int argc, char **argv);
+int cli_sandbox_probe(int argc, char **argv);
+#endif

@@ -1,0 +1,831 @@
+#include "master/master.h"
+#include "master/spawn.h"
+#include "master/role.h"
+#include "config/config.h"
+#include "directory/directory.h"
+#include "lib/ipc.h"
+#include "lib/log.h"
+#include "limits.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <event2/event.h>
+
+enum child_kind { CK_SMTP, CK_IMAP, CK_HTTP, CK_AUTH, CK_WORKER };
+
+#define WORKER_MAX_PENDING 16
+
+struct child {
+	enum child_kind kind;
+	const char *role;
+	pid_t pid;
+	int ipc;
+	int ready;
+	struct event *ev;
+	struct event *restart_ev;
+	unsigned backoff_ms;
+	time_t started;
+	struct spawn_fd fds[ROLE_MAX_LISTENERS];
+	int nfds;
+	/* worker only */
+	char principal[RD_MAX_ADDRESS + 1];
+	char store_id[65];
+	int pending[WORKER_MAX_PENDING];
+	int npending;
+	struct child *next;          /* workers list */
+	struct master *m;
+};
+
+struct auth_req {
+	int used;
+	uint32_t id;
+	struct child *front;
+	pid_t front_pid;
+	uint32_t session;
+	char protocol[8];
+	char peer[64];
+};
+
+struct delayed_reply {
+	struct master *m;
+	struct child *front;
+	pid_t front_pid;
+	uint32_t session;
+	struct event *ev;
+};
+
+struct master {
+	const struct master_opts *opts;
+	struct config cfg;
+	struct event_base *base;
+	struct child fixed[4];       /* smtp-in, imap-login, http-front, auth */
+	struct child *workers;
+	unsigned nworkers;
+	struct auth_req reqs[RD_AUTH_MAX_PENDING];
+	uint32_t next_req;
+	int listen_fds[6];
+	uint8_t *cert;
+	size_t cert_len;
+	uint8_t *key;
+	size_t key_len;
+	uint8_t *buf;
+	int stopping;
+	struct event *kill_ev;
+};
+
+static void child_spawn(struct master *m, struct child *c);
+static void child_ipc_cb(evutil_socket_t fd, short what, void *arg);
+
+static const char *sandbox_arg(const struct master *m)
+{
+	return m->cfg.sandbox ? "on" : "off";
+}
+
+static int read_file(const char *data_dir, const char *path, uint8_t **out, size_t *len)
+{
+	char full[4096];
+	if (path[0] == '/')
+		snprintf(full, sizeof(full), "%s", path);
+	else
+		snprintf(full, sizeof(full), "%s/%s", data_dir, path);
+	int fd = open(full, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -1;
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > (off_t)RD_IPC_MAX_PAYLOAD / 2) {
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
+	*out = malloc((size_t)st.st_size + 1);
+	ssize_t n = *out ? read(fd, *out, (size_t)st.st_size) : -1;
+	close(fd);
+	if (n != st.st_size) {
+		free(*out);
+		*out = NULL;
+		return -1;
+	}
+	*len = (size_t)n;
+	return 0;
+}
+
+static int bind_listener(const struct config_listen *l, const char *name, int *fd_r)
+{
+	char port[8];
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+				  .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE };
+	struct addrinfo *ai;
+	snprintf(port, sizeof(port), "%u", l->port);
+	if (getaddrinfo(l->host, port, &hints, &ai) != 0) {
+		log_error("listen_failed", "listener", name, "address", l->host,
+			  "reason", "listen address must be a numeric IP address");
+		return -1;
+	}
+	int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int one = 1;
+	if (fd >= 0)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 512) < 0) {
+		log_error("listen_failed", "listener", name, "address", l->host, "port", port,
+			  "reason", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		freeaddrinfo(ai);
+		return -1;
+	}
+	freeaddrinfo(ai);
+	log_info("listening", "listener", name, "address", l->host, "port", port);
+	*fd_r = fd;
+	return 0;
+}
+
+static void send_role_config(struct master *m, struct child *c)
+{
+	struct ipc_msg msg;
+	const char *err;
+	int tls = c->kind == CK_SMTP || c->kind == CK_IMAP || c->kind == CK_HTTP;
+	ipc_msg_init(&msg, IPC_ROLE_CONFIG, 0);
+	ipc_put_str(&msg, m->cfg.hostname);
+	ipc_put_u32(&msg, m->cfg.fail_delay_ms);
+	ipc_put_u64(&msg, m->cfg.argon2_opslimit);
+	ipc_put_u64(&msg, m->cfg.argon2_memlimit_kib * 1024u);
+	/* only the TLS-terminating fronts receive the key */
+	ipc_put_bytes(&msg, tls ? m->cert : NULL, tls ? m->cert_len : 0);
+	ipc_put_bytes(&msg, tls ? m->key : NULL, tls ? m->key_len : 0);
+	if (ipc_send(c->ipc, &msg, -1, &err) < 0)
+		log_error("ipc_send_failed", "role", c->role, "reason", err);
+	explicit_bzero(msg.payload.data, msg.payload.len);
+	ipc_msg_free(&msg);
+}
+
+static void restart_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct child *c = arg;
+	(void)fd;
+	(void)what;
+	if (!c->m->stopping)
+		child_spawn(c->m, c);
+}
+
+static void child_spawn(struct master *m, struct child *c)
+{
+	int sv[2];
+	const char *err;
+	char pid_s[16];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		log_error("spawn_failed", "role", c->role, "reason", strerror(errno));
+		return;
+	}
+	const char *args[16];
+	int n = 0;
+	args[n++] = "--sandbox";
+	args[n++] = sandbox_arg(m);
+	if (geteuid() == 0) {
+		args[n++] = "--user";
+		args[n++] = (c->kind == CK_AUTH || c->kind == CK_WORKER) ?
+			    m->cfg.user : m->cfg.front_user;
+	}
+	if (c->kind == CK_AUTH || c->kind == CK_WORKER) {
+		args[n++] = "--data";
+		args[n++] = m->opts->data_dir;
+	}
+	if (c->kind == CK_WORKER) {
+		args[n++] = "--principal";
+		args[n++] = c->principal;
+		args[n++] = "--store";
+		args[n++] = c->store_id;
+	}
+	args[n] = NULL;
+	c->pid = spawn_role(c->role, sv[1], c->fds, c->nfds, args, &err);
+	close(sv[1]);
+	if (c->pid < 0) {
+		close(sv[0]);
+		log_error("spawn_failed", "role", c->role, "reason", err);
+		return;
+	}
+	c->ipc = sv[0];
+	c->ready = 0;
+	c->started = time(NULL);
+	evutil_make_socket_nonblocking(c->ipc);
+	c->ev = event_new(m->base, c->ipc, EV_READ | EV_PERSIST, child_ipc_cb, c);
+	event_add(c->ev, NULL);
+	snprintf(pid_s, sizeof(pid_s), "%d", (int)c->pid);
+	log_info("role_started", "role", c->role, "child", pid_s,
+		 "principal", c->kind == CK_WORKER ? c->principal : "-");
+	send_role_config(m, c);
+}
+
+static void child_drop_channel(struct child *c)
+{
+	if (c->ev) {
+		event_free(c->ev);
+		c->ev = NULL;
+	}
+	if (c->ipc >= 0) {
+		close(c->ipc);
+		c->ipc = -1;
+	}
+}
+
+static void child_kill(struct child *c, const char *why)
+{
+	log_error("role_killed", "role", c->role, "reason", why);
+	if (c->pid > 0)
+		kill(c->pid, SIGKILL);
+	child_drop_channel(c);
+}
+
+static void send_login_result(struct child *front, uint32_t session, uint32_t result,
+			      const char *principal, int fd)
+{
+	struct ipc_msg msg;
+	const char *err;
+	if (front == NULL || front->ipc < 0)
+		return;
+	ipc_msg_init(&msg, IPC_LOGIN_RESULT, session);
+	ipc_put_u32(&msg, result);
+	ipc_put_str(&msg, principal);
+	if (ipc_send(front->ipc, &msg, fd, &err) < 0)
+		log_error("ipc_send_failed", "role", front->role, "reason", err);
+	ipc_msg_free(&msg);
+}
+
+static void delayed_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct delayed_reply *d = arg;
+	(void)fd;
+	(void)what;
+	/* the front may have been restarted meanwhile: only answer the same process */
+	if (d->front->pid == d->front_pid)
+		send_login_result(d->front, d->session, 0, "", -1);
+	event_free(d->ev);
+	free(d);
+}
+
+static struct child *worker_find(struct master *m, const char *principal)
+{
+	for (struct child *w = m->workers; w != NULL; w = w->next)
+		if (strcmp(w->principal, principal) == 0 && w->pid > 0)
+			return w;
+	return NULL;
+}
+
+static int lookup_store(struct master *m, const char *principal, char *store, size_t len)
+{
+	char dir[4096];
+	struct directory *d;
+	const char *err;
+	snprintf(dir, sizeof(dir), "%s/directory", m->opts->data_dir);
+	if (directory_open(dir, 0, &d, &err) < 0) {
+		log_error("directory_open_failed", "reason", err);
+		return -1;
+	}
+	int r = directory_user_lookup(d, principal, store, len);
+	directory_close(&d);
+	return r;
+}
+
+static struct child *worker_get(struct master *m, const char *principal)
+{
+	struct child *w = worker_find(m, principal);
+	if (w != NULL)
+		return w;
+	if (m->nworkers >= RD_MAX_WORKERS)
+		return NULL;
+	w = calloc(1, sizeof(*w));
+	if (w == NULL)
+		return NULL;
+	if (lookup_store(m, principal, w->store_id, sizeof(w->store_id)) < 0) {
+		log_error("worker_no_store", "principal", principal);
+		free(w);
+		return NULL;
+	}
+	w->kind = CK_WORKER;
+	w->role = "worker";
+	w->m = m;
+	w->ipc = -1;
+	snprintf(w->principal, sizeof(w->principal), "%s", principal);
+	child_spawn(m, w);
+	if (w->pid <= 0) {
+		free(w);
+		return NULL;
+	}
+	w->next = m->workers;
+	m->workers = w;
+	m->nworkers++;
+	return w;
+}
+
+static int worker_give_session(struct child *w, int fd, const char *protocol, const char *peer)
+{
+	struct ipc_msg msg;
+	const char *err;
+	ipc_msg_init(&msg, IPC_WORKER_SESSION, 0);
+	ipc_put_str(&msg, protocol);
+	ipc_put_str(&msg, peer);
+	int r = ipc_send(w->ipc, &msg, fd, &err);
+	ipc_msg_free(&msg);
+	return r;
+}
+
+static void login_succeeded(struct master *m, struct auth_req *q, const char *principal)
+{
+	if (strcmp(q->protocol, "imap") != 0) {
+		send_login_result(q->front, q->session, 1, principal, -1);
+		return;
+	}
+	/* Rule 3: master, not the client, decides which worker serves this
+	 * connection: the one bound to the principal auth just confirmed. */
+	struct child *w = worker_get(m, principal);
+	int sv[2];
+	if (w == NULL || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+		send_login_result(q->front, q->session, 2, "", -1);
+		return;
+	}
+	if (w->ready) {
+		if (worker_give_session(w, sv[0], q->protocol, q->peer) < 0) {
+			close(sv[0]);
+			close(sv[1]);
+			send_login_result(q->front, q->session, 2, "", -1);
+			return;
+		}
+		close(sv[0]);
+	} else if (w->npending < WORKER_MAX_PENDING) {
+		w->pending[w->npending++] = sv[0];
+	} else {
+		close(sv[0]);
+		close(sv[1]);
+		send_login_result(q->front, q->session, 2, "", -1);
+		return;
+	}
+	send_login_result(q->front, q->session, 1, principal, sv[1]);
+	close(sv[1]);
+}
+
+static struct auth_req *req_find(struct master *m, uint32_t id)
+{
+	for (size_t i = 0; i < RD_AUTH_MAX_PENDING; i++)
+		if (m->reqs[i].used && m->reqs[i].id == id)
+			return &m->reqs[i];
+	return NULL;
+}
+
+static int handle_auth_request(struct master *m, struct child *front, uint32_t session,
+			       struct ipc_reader *r, const char **err)
+{
+	char protocol[8], user[RD_MAX_ADDRESS + 1], pass[RD_MAX_PASSWORD + 1], peer[64];
+	uint32_t tls;
+	if (ipc_get_str(r, protocol, sizeof(protocol), err) < 0)
+		return -1;
+	/* user names longer than an address can never match: answer "no"
+	 * the same way as for any wrong login, but keep the frame valid */
+	if (ipc_get_str(r, user, sizeof(user), err) < 0 ||
+	    ipc_get_str(r, pass, sizeof(pass), err) < 0 ||
+	    ipc_get_str(r, peer, sizeof(peer), err) < 0 ||
+	    ipc_get_u32(r, &tls, err) < 0 || ipc_end(r, err) < 0) {
+		explicit_bzero(pass, sizeof(pass));
+		return -1;
+	}
+	struct child *auth = &m->fixed[CK_AUTH];
+	struct auth_req *q = NULL;
+	for (size_t i = 0; i < RD_AUTH_MAX_PENDING && q == NULL; i++)
+		if (!m->reqs[i].used)
+			q = &m->reqs[i];
+	if (q == NULL || !auth->ready || m->stopping) {
+		explicit_bzero(pass, sizeof(pass));
+		send_login_result(front, session, 2, "", -1);
+		return 0;
+	}
+	q->used = 1;
+	q->id = ++m->next_req;
+	q->front = front;
+	q->front_pid = front->pid;
+	q->session = session;
+	snprintf(q->protocol, sizeof(q->protocol), "%s", protocol);
+	snprintf(q->peer, sizeof(q->peer), "%s", peer);
+	struct ipc_msg msg;
+	ipc_msg_init(&msg, IPC_AUTH_REQUEST, q->id);
+	ipc_put_str(&msg, protocol);
+	ipc_put_str(&msg, user);
+	ipc_put_str(&msg, pass);
+	ipc_put_str(&msg, peer);
+	ipc_put_u32(&msg, tls);
+	explicit_bzero(pass, sizeof(pass));
+	const char *serr;
+	if (ipc_send(auth->ipc, &msg, -1, &serr) < 0) {
+		q->used = 0;
+		send_login_result(front, session, 2, "", -1);
+	}
+	explicit_bzero(msg.payload.data, msg.payload.len);
+	ipc_msg_free(&msg);
+	return 0;
+}
+
+static int handle_auth_reply(struct master *m, uint32_t id, struct ipc_reader *r,
+			     const char **err)
+{
+	uint32_t result;
+	char principal[RD_MAX_ADDRESS + 1];
+	if (ipc_get_u32(r, &result, err) < 0 ||
+	    ipc_get_str(r, principal, sizeof(principal), err) < 0 || ipc_end(r, err) < 0)
+		return -1;
+	if (result > 2) {
+		*err = "result out of range";
+		return -1;
+	}
+	struct auth_req *q = req_find(m, id);
+	if (q == NULL)
+		return 0;    /* answer for a front that restarted */
+	q->used = 0;
+	if (q->front->pid != q->front_pid)
+		return 0;
+	log_info("login", "protocol", q->protocol, "peer", q->peer,
+		 "result", result == 1 ? "ok" : result == 2 ? "tempfail" : "refused",
+		 "principal", result == 1 ? principal : "-");
+	if (result == 1) {
+		login_succeeded(m, q, principal);
+	} else if (result == 2) {
+		send_login_result(q->front, q->session, 2, "", -1);
+	} else {
+		/* Every refusal waits the same time, whether the user exists or
+		 * not; the wait happens here so auth stays free for others. */
+		struct delayed_reply *d = calloc(1, sizeof(*d));
+		if (d == NULL) {
+			send_login_result(q->front, q->session, 0, "", -1);
+			return 0;
+		}
+		d->m = m;
+		d->front = q->front;
+		d->front_pid = q->front_pid;
+		d->session = q->session;
+		d->ev = evtimer_new(m->base, delayed_cb, d);
+		struct timeval tv = { .tv_sec = m->cfg.fail_delay_ms / 1000,
+				      .tv_usec = (m->cfg.fail_delay_ms % 1000) * 1000 };
+		evtimer_add(d->ev, &tv);
+	}
+	return 0;
+}
+
+static void worker_ready(struct child *w)
+{
+	for (int i = 0; i < w->npending; i++) {
+		if (worker_give_session(w, w->pending[i], "imap", "") < 0)
+			log_error("worker_session_lost", "principal", w->principal);
+		close(w->pending[i]);
+	}
+	w->npending = 0;
+}
+
+static void child_ipc_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct child *c = arg;
+	struct master *m = c->m;
+	struct ipc_header h;
+	struct ipc_reader r;
+	const char *err = NULL;
+	int pfd;
+	(void)what;
+	for (int budget = 0; budget < 64; budget++) {
+		int n = ipc_recv(fd, m->buf, IPC_RECV_BUFSIZE, &h, &r, &pfd, &err);
+		if (n == -2)
+			return;
+		if (n == 0) {
+			child_drop_channel(c);
+			return;
+		}
+		if (n < 0) {
+			child_kill(c, err);
+			return;
+		}
+		if (pfd >= 0) {
+			close(pfd);   /* no child sends master descriptors */
+			child_kill(c, "unexpected descriptor");
+			return;
+		}
+		int ok = -1;
+		switch (h.type) {
+		case IPC_READY: {
+			char role[32];
+			if (ipc_get_str(&r, role, sizeof(role), &err) == 0 &&
+			    ipc_end(&r, &err) == 0 && strcmp(role, c->role) == 0) {
+				c->ready = 1;
+				ok = 0;
+				if (c->kind == CK_WORKER)
+					worker_ready(c);
+			} else if (err == NULL) {
+				err = "role name mismatch";
+			}
+			break;
+		}
+		case IPC_AUTH_REQUEST:
+			if (c->kind == CK_SMTP || c->kind == CK_IMAP || c->kind == CK_HTTP)
+				ok = handle_auth_request(m, c, h.id, &r, &err);
+			else
+				err = "this role may not ask for logins";
+			break;
+		case IPC_AUTH_REPLY:
+			if (c->kind == CK_AUTH)
+				ok = handle_auth_reply(m, h.id, &r, &err);
+			else
+				err = "only auth answers logins";
+			break;
+		default:
+			err = "frame type not accepted from a child";
+		}
+		if (ok < 0) {
+			child_kill(c, err ? err : "malformed frame");
+			return;
+		}
+	}
+}
+
+static void reap(struct master *m)
+{
+	int status;
+	pid_t pid;
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		struct child *c = NULL;
+		for (int i = 0; i < 4; i++)
+			if (m->fixed[i].pid == pid)
+				c = &m->fixed[i];
+		struct child **wp = &m->workers;
+		while (c == NULL && *wp != NULL) {
+			if ((*wp)->pid == pid)
+				c = *wp;
+			else
+				wp = &(*wp)->next;
+		}
+		if (c == NULL)
+			continue;
+		char st[64], pid_s[16];
+		snprintf(pid_s, sizeof(pid_s), "%d", (int)pid);
+		if (WIFSIGNALED(status))
+			snprintf(st, sizeof(st), "signal %d%s", WTERMSIG(status),
+				 WTERMSIG(status) == SIGSYS ? " (seccomp: forbidden system call)" : "");
+		else
+			snprintf(st, sizeof(st), "exit %d", WEXITSTATUS(status));
+		int clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+		if (m->stopping || clean)
+			log_info("role_exited", "role", c->role, "child", pid_s, "status", st);
+		else
+			log_error("role_crashed", "role", c->role, "child", pid_s, "status", st);
+		child_drop_channel(c);
+		c->pid = 0;
+		c->ready = 0;
+		if (c->kind == CK_WORKER) {
+			for (int i = 0; i < c->npending; i++)
+				close(c->pending[i]);
+			*wp = c->next;
+			m->nworkers--;
+			free(c);
+			continue;
+		}
+		if (m->stopping)
+			continue;
+		/* restart with backoff; a role that ran a while starts fresh */
+		if (time(NULL) - c->started > 60)
+			c->backoff_ms = 0;
+		c->backoff_ms = c->backoff_ms ? c->backoff_ms * 2 : RD_RESTART_BACKOFF_MIN_MS;
+		if (c->backoff_ms > RD_RESTART_BACKOFF_MAX_MS)
+			c->backoff_ms = RD_RESTART_BACKOFF_MAX_MS;
+		char ms[16];
+		snprintf(ms, sizeof(ms), "%u", c->backoff_ms);
+		log_info("role_restart_scheduled", "role", c->role, "delay_ms", ms);
+		struct timeval tv = { .tv_sec = c->backoff_ms / 1000,
+				      .tv_usec = (c->backoff_ms % 1000) * 1000 };
+		evtimer_add(c->restart_ev, &tv);
+	}
+}
+
+static int all_exited(struct master *m)
+{
+	for (int i = 0; i < 4; i++)
+		if (m->fixed[i].pid > 0)
+			return 0;
+	return m->workers == NULL;
+}
+
+static void sigchld_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct master *m = arg;
+	(void)fd;
+	(void)what;
+	reap(m);
+	if (m->stopping && all_exited(m))
+		event_base_loopbreak(m->base);
+}
+
+static void kill_all_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct master *m = arg;
+	(void)fd;
+	(void)what;
+	log_warn("shutdown_forced", "reason", "roles did not stop within the grace period");
+	for (int i = 0; i < 4; i++)
+		if (m->fixed[i].pid > 0)
+			kill(m->fixed[i].pid, SIGKILL);
+	for (struct child *w = m->workers; w; w = w->next)
+		kill(w->pid, SIGKILL);
+}
+
+static void send_shutdown(struct child *c)
+{
+	struct ipc_msg msg;
+	const char *err;
+	if (c->pid <= 0)
+		return;
+	if (c->ipc < 0 || !c->ready) {
+		kill(c->pid, SIGTERM);
+		return;
+	}
+	ipc_msg_init(&msg, IPC_SHUTDOWN, 0);
+	if (ipc_send(c->ipc, &msg, -1, &err) < 0)
+		kill(c->pid, SIGTERM);
+	ipc_msg_free(&msg);
+}
+
+static void sigterm_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct master *m = arg;
+	(void)fd;
+	(void)what;
+	if (m->stopping)
+		return;
+	m->stopping = 1;
+	log_info("shutdown", "reason", "signal");
+	for (int i = 0; i < 6; i++)
+		if (m->listen_fds[i] >= 0) {
+			close(m->listen_fds[i]);
+			m->listen_fds[i] = -1;
+		}
+	for (int i = 0; i < 4; i++) {
+		evtimer_del(m->fixed[i].restart_ev);
+		send_shutdown(&m->fixed[i]);
+	}
+	for (struct child *w = m->workers; w; w = w->next)
+		send_shutdown(w);
+	struct timeval tv = { .tv_sec = RD_SHUTDOWN_GRACE_S + 2 };
+	evtimer_add(m->kill_ev, &tv);
+	if (all_exited(m))
+		event_base_loopbreak(m->base);
+}
+
+static void sighup_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct master *m = arg;
+	struct config c;
+	char err[512];
+	(void)fd;
+	(void)what;
+	if (config_load(&c, m->opts->config_path, err, sizeof(err)) < 0) {
+		log_error("reload_failed", "reason", err, "keeping", "previous configuration");
+		return;
+	}
+	int listeners_changed =
+		memcmp(&c.smtp, &m->cfg.smtp, sizeof(c.smtp)) != 0 ||
+		memcmp(&c.submission, &m->cfg.submission, sizeof(c.smtp)) != 0 ||
+		memcmp(&c.submissions, &m->cfg.submissions, sizeof(c.smtp)) != 0 ||
+		memcmp(&c.imap, &m->cfg.imap, sizeof(c.smtp)) != 0 ||
+		memcmp(&c.imaps, &m->cfg.imaps, sizeof(c.smtp)) != 0 ||
+		memcmp(&c.https, &m->cfg.https, sizeof(c.smtp)) != 0;
+	/* listeners and users are bound at start; everything else applies */
+	struct config keep = m->cfg;
+	m->cfg = c;
+	m->cfg.smtp = keep.smtp;
+	m->cfg.submission = keep.submission;
+	m->cfg.submissions = keep.submissions;
+	m->cfg.imap = keep.imap;
+	m->cfg.imaps = keep.imaps;
+	m->cfg.https = keep.https;
+	log_set_min_level(m->cfg.log_level);
+	log_info("config_reloaded", "file", m->opts->config_path,
+		 "note", listeners_changed ? "listener changes take effect at the next start" : "-");
+}
+
+static void child_init(struct master *m, struct child *c, enum child_kind kind, const char *role)
+{
+	c->kind = kind;
+	c->role = role;
+	c->m = m;
+	c->ipc = -1;
+	c->restart_ev = evtimer_new(m->base, restart_cb, c);
+}
+
+static int add_listener(struct master *m, struct child *c, const struct config_listen *l,
+			const char *name, const char *kind, int tls, int slot)
+{
+	if (!l->enabled)
+		return 0;
+	if (bind_listener(l, name, &m->listen_fds[slot]) < 0)
+		return -1;
+	c->fds[c->nfds].fd = m->listen_fds[slot];
+	c->fds[c->nfds].kind = kind;
+	c->fds[c->nfds].implicit_tls = tls;
+	c->nfds++;
+	return 0;
+}
+
+static int check_users(const struct master *m)
+{
+	if (geteuid() != 0)
+		return 0;
+	const char *users[2] = { m->cfg.user, m->cfg.front_user };
+	for (int i = 0; i < 2; i++) {
+		if (getpwnam(users[i]) == NULL) {
+			log_error("user_missing", "user", users[i],
+				  "reason", "started as root, roles drop to this user; create it (scripts/install-deps does)");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int master_run(const struct master_opts *opts)
+{
+	struct master *m = calloc(1, sizeof(*m));
+	char err[512];
+	int rc = 1;
+	if (m == NULL)
+		return 1;
+	m->opts = opts;
+	for (int i = 0; i < 6; i++)
+		m->listen_fds[i] = -1;
+	log_set_role("master");
+	if (config_load(&m->cfg, opts->config_path, err, sizeof(err)) < 0) {
+		log_error("config_invalid", "reason", err);
+		goto out;
+	}
+	log_set_min_level(m->cfg.log_level);
+	if (!m->cfg.sandbox)
+		log_warn("sandbox_off", "reason", "configuration says sandbox = off",
+			 "risk", "a bug in any role can read every mailbox");
+	if (check_users(m) < 0)
+		goto out;
+	if (read_file(opts->data_dir, m->cfg.tls_certificate, &m->cert, &m->cert_len) < 0 ||
+	    read_file(opts->data_dir, m->cfg.tls_key, &m->key, &m->key_len) < 0) {
+		log_error("tls_files_unreadable", "certificate", m->cfg.tls_certificate,
+			  "key", m->cfg.tls_key, "reason", strerror(errno));
+		goto out;
+	}
+	m->buf = malloc(IPC_RECV_BUFSIZE);
+	m->base = event_base_new();
+	if (m->buf == NULL || m->base == NULL)
+		goto out;
+	signal(SIGPIPE, SIG_IGN);
+	child_init(m, &m->fixed[CK_SMTP], CK_SMTP, "smtp-in");
+	child_init(m, &m->fixed[CK_IMAP], CK_IMAP, "imap-login");
+	child_init(m, &m->fixed[CK_HTTP], CK_HTTP, "http-front");
+	child_init(m, &m->fixed[CK_AUTH], CK_AUTH, "auth");
+	if (add_listener(m, &m->fixed[CK_SMTP], &m->cfg.smtp, "smtp", "mx", 0, 0) < 0 ||
+	    add_listener(m, &m->fixed[CK_SMTP], &m->cfg.submission, "submission", "submission", 0, 1) < 0 ||
+	    add_listener(m, &m->fixed[CK_SMTP], &m->cfg.submissions, "submissions", "submissions", 1, 2) < 0 ||
+	    add_listener(m, &m->fixed[CK_IMAP], &m->cfg.imap, "imap", "imap", 0, 3) < 0 ||
+	    add_listener(m, &m->fixed[CK_IMAP], &m->cfg.imaps, "imaps", "imaps", 1, 4) < 0 ||
+	    add_listener(m, &m->fixed[CK_HTTP], &m->cfg.https, "https", "https", 1, 5) < 0)
+		goto out;
+	struct event *ev_chld = evsignal_new(m->base, SIGCHLD, sigchld_cb, m);
+	struct event *ev_term = evsignal_new(m->base, SIGTERM, sigterm_cb, m);
+	struct event *ev_int = evsignal_new(m->base, SIGINT, sigterm_cb, m);
+	struct event *ev_hup = evsignal_new(m->base, SIGHUP, sighup_cb, m);
+	m->kill_ev = evtimer_new(m->base, kill_all_cb, m);
+	event_add(ev_chld, NULL);
+	event_add(ev_term, NULL);
+	event_add(ev_int, NULL);
+	event_add(ev_hup, NULL);
+	child_spawn(m, &m->fixed[CK_AUTH]);
+	for (int i = 0; i < 3; i++)
+		if (m->fixed[i].nfds > 0)
+			child_spawn(m, &m->fixed[i]);
+	/* master keeps no listening socket of its own once the roles hold them,
+	 * but it keeps the descriptors to hand them to a restarted role */
+	log_info("serving", "data", opts->data_dir, "hostname", m->cfg.hostname);
+	event_base_dispatch(m->base);
+	reap(m);
+	log_info("stopped");
+	rc = 0;
+	event_free(ev_chld);
+	event_free(ev_term);
+	event_free(ev_int);
+	event_free(ev_hup);
+out:
+	for (int i = 0; i < 6; i++)
+		if (m->listen_fds[i] >= 0)
+			close(m->listen_fds[i]);
+	if (m->key)
+		explicit_bzero(m->key, m->key_len);
+	free(m->key);
+	free(m->cert);
+	free(m->buf);
+	free(m);
+	return rc;
+}

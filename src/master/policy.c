@@ -1,0 +1,44 @@
+#include "master/policy.h"
+#include <stdio.h>
+#include <string.h>
+
+static int store_id_ok(const char *id)
+{
+	size_t n = 0;
+	if (id == NULL)
+		return 0;
+	for (; id[n]; n++)
+		if (!((id[n] >= 'a' && id[n] <= 'z') || (id[n] >= '0' && id[n] <= '9') ||
+		      id[n] == '-'))
+			return 0;
+	return n >= 1 && n <= 64;
+}
+
+int role_policy_make(struct role_policy *rp, const char *role, const char *data_dir,
+		     const char *store_id, const char *run_as_user)
+{
+	memset(rp, 0, sizeof(*rp));
+	rp->p.role = role;
+	rp->p.run_as_user = run_as_user;
+	if (strcmp(role, "smtp-in") == 0 || strcmp(role, "imap-login") == 0 ||
+	    strcmp(role, "http-front") == 0) {
+		rp->p.fs = SANDBOX_FS_NONE;
+		return 0;
+	}
+	if (data_dir == NULL)
+		return -1;
+	rp->p.fs = SANDBOX_FS_PATHS;
+	if (strcmp(role, "auth") == 0) {
+		snprintf(rp->rw[0], sizeof(rp->rw[0]), "%s/auth", data_dir);
+	} else if (strcmp(role, "worker") == 0) {
+		if (!store_id_ok(store_id))
+			return -1;
+		snprintf(rp->rw[0], sizeof(rp->rw[0]), "%s/stores/%s", data_dir, store_id);
+	} else {
+		return -1;
+	}
+	rp->rw_list[0] = rp->rw[0];
+	rp->rw_list[1] = NULL;
+	rp->p.rw_dirs = rp->rw_list;
+	return 0;
+}

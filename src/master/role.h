@@ -1,0 +1,56 @@
+/* role.h: what a role process is given at start, and the entry points.
+ *
+ * Master re-executes the redoubt binary as
+ *   redoubt role NAME --ipc FD [--listen FD:KIND:TLS]... [--data DIR]
+ *                [--sandbox on|off] [--user U] [--principal P --store ID]
+ * argv comes from master only (never from a client). The role then reads
+ * its IPC_ROLE_CONFIG frame (hostname, TLS PEM) from master, builds what it
+ * needs, confines itself (sandbox_apply), tells master IPC_READY, and serves.
+ * Every role entry point returns a process exit code. */
+#ifndef RD_ROLE_H
+#define RD_ROLE_H
+#include <stddef.h>
+#include <stdint.h>
+#include "front/front.h"
+
+#define ROLE_MAX_LISTENERS 8
+
+struct role_ctx {
+	const char *name;
+	int ipc_fd;
+	struct front_listener_spec listeners[ROLE_MAX_LISTENERS];
+	size_t nlisteners;
+	const char *data_dir;
+	const char *run_as_user;     /* NULL: stay (not root) */
+	int sandbox_on;
+	const char *principal;       /* worker */
+	const char *store_id;        /* worker */
+	/* from IPC_ROLE_CONFIG */
+	char hostname[256];
+	uint32_t fail_delay_ms;
+	uint64_t argon2_ops;
+	uint64_t argon2_mem;
+	uint8_t *cert_pem;
+	size_t cert_len;
+	uint8_t *key_pem;
+	size_t key_len;
+};
+
+int role_main(int argc, char **argv);
+/* Confine this process per policy unless the sandbox is off; logs and
+ * returns -1 on failure (the caller exits). */
+struct sandbox_policy;
+int role_confine(const struct role_ctx *ctx, const struct sandbox_policy *p);
+int role_send_ready(const struct role_ctx *ctx);
+
+/* Pre-auth roles run the shared front loop with their protocol. */
+int front_role_run(struct role_ctx *ctx, const struct front_proto *proto,
+		   size_t max_line, unsigned idle_timeout_s);
+
+int smtp_in_main(struct role_ctx *ctx);
+int imap_login_main(struct role_ctx *ctx);
+int http_front_main(struct role_ctx *ctx);
+int auth_role_main(struct role_ctx *ctx);
+int worker_main(struct role_ctx *ctx);
+
+#endif
