@@ -12,7 +12,7 @@
 /* RFC 9051 5.1: INBOX is case-insensitive; every other name is exact. */
 static const char *canon_name(const char *name)
 {
-	return strcasecmp(name, "INBOX") == 0 ? "INBOX" : name;
+	return name != NULL && strcasecmp(name, "INBOX") == 0 ? "INBOX" : name;
 }
 
 static int check_name(const char *name, const char **error_r)
@@ -320,10 +320,17 @@ int sq_mailbox_delete(struct store *store, const char *name,
 		goto fail;
 	}
 	ret = STORE_ERROR;
-	/* ON DELETE CASCADE removes messages, keywords and the expunge log;
-	 * the trigger removes their full text. Blobs wait for store_gc(). */
-	if ((st = sq_stmt(s, SQ_MAILBOX_DELETE, error_r)) == NULL ||
-	    sq_exec_stmt(s, st, "mailbox delete", error_r) != STORE_OK)
+	/* Full text first (it is found through the messages); then ON
+	 * DELETE CASCADE removes messages, keywords and the expunge log.
+	 * Blobs wait for store_gc(). */
+	if ((st = sq_stmt(s, SQ_TEXT_DELETE_MAILBOX, error_r)) == NULL)
+		goto fail;
+	sqlite3_bind_int64(st, 1, id);
+	if (sq_exec_stmt(s, st, "full text delete", error_r) != STORE_OK ||
+	    (st = sq_stmt(s, SQ_MAILBOX_DELETE, error_r)) == NULL)
+		goto fail;
+	sqlite3_bind_int64(st, 1, id);
+	if (sq_exec_stmt(s, st, "mailbox delete", error_r) != STORE_OK)
 		goto fail;
 	return sq_commit(s, error_r);
 fail:

@@ -623,6 +623,20 @@ static int expunged_add(struct store_sqlite *s, int64_t mailbox_id,
 	return sq_exec_stmt(s, st, "expunge log", error_r);
 }
 
+static int delete_row(struct store_sqlite *s, int64_t id, const char **error_r)
+{
+	sqlite3_stmt *st = sq_stmt(s, SQ_TEXT_DELETE, error_r);
+
+	if (st == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int64(st, 1, id);
+	if (sq_exec_stmt(s, st, "full text delete", error_r) != STORE_OK ||
+	    (st = sq_stmt(s, SQ_MSG_DELETE, error_r)) == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int64(st, 1, id);
+	return sq_exec_stmt(s, st, "expunge", error_r);
+}
+
 int sq_expunge(struct store *store, int64_t mailbox_id, uint32_t uid_first,
 	       uint32_t uid_last, struct store_uids *expunged_r,
 	       const char **error_r)
@@ -653,10 +667,7 @@ int sq_expunge(struct store *store, int64_t mailbox_id, uint32_t uid_first,
 			goto fail;
 		if (got == 0)
 			break;
-		if ((st = sq_stmt(s, SQ_MSG_DELETE, error_r)) == NULL)
-			goto fail;
-		sqlite3_bind_int64(st, 1, row.id);
-		if (sq_exec_stmt(s, st, "expunge", error_r) != STORE_OK ||
+		if (delete_row(s, row.id, error_r) != STORE_OK ||
 		    expunged_add(s, mailbox_id, row.uid, modseq, error_r) != STORE_OK ||
 		    uids_push(expunged_r, &cap, row.uid, error_r) != STORE_OK)
 			goto fail;
