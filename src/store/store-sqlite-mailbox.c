@@ -143,14 +143,8 @@ int sq_mailbox_get(struct store *store, const char *name,
 			 info_r->name != NULL ? info_r->name : "");
 		info_r->name = s->name_buf;
 	}
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
-		return STORE_OK;
-	if (rc == SQLITE_DONE) {
-		*error_r = "no such mailbox";
-		return STORE_NOT_FOUND;
-	}
-	return sq_fail(s, "mailbox get", error_r);
+	return sq_row_result(s, st, rc, "no such mailbox", "mailbox get",
+			     error_r);
 }
 
 int sq_mailbox_list(struct store *store, store_mailbox_cb *cb,
@@ -188,6 +182,25 @@ static int mailbox_id_by_name(struct store_sqlite *s, const char *name,
 	if (ret == STORE_OK)
 		*id_r = mb.id;
 	return ret == STORE_NOT_FOUND ? STORE_OK : ret;
+}
+
+/* BEGIN IMMEDIATE and find the mailbox to change; on failure nothing is
+ * left open. */
+static int begin_with_mailbox(struct store_sqlite *s, const char *name,
+			      int64_t *id_r, const char **error_r)
+{
+	int ret;
+
+	if (sq_begin(s, error_r) < 0)
+		return STORE_ERROR;
+	if ((ret = mailbox_id_by_name(s, name, id_r, error_r)) == STORE_OK &&
+	    *id_r == 0) {
+		*error_r = "no such mailbox";
+		ret = STORE_NOT_FOUND;
+	}
+	if (ret != STORE_OK)
+		sq_rollback(s);
+	return ret;
 }
 
 static int rename_one(struct store_sqlite *s, int64_t id, const char *new_name,
@@ -277,15 +290,8 @@ int sq_mailbox_rename(struct store *store, const char *old_name,
 		*error_r = "cannot rename a mailbox onto or under itself";
 		return STORE_INVALID;
 	}
-	if (sq_begin(s, error_r) < 0)
-		return STORE_ERROR;
-	if ((ret = mailbox_id_by_name(s, old_name, &id, error_r)) != STORE_OK)
-		goto fail;
-	if (id == 0) {
-		*error_r = "no such mailbox";
-		ret = STORE_NOT_FOUND;
-		goto fail;
-	}
+	if ((ret = begin_with_mailbox(s, old_name, &id, error_r)) != STORE_OK)
+		return ret;
 	if ((ret = rename_one(s, id, new_name, error_r)) != STORE_OK ||
 	    (ret = rename_children(s, old_name, new_name, error_r)) != STORE_OK)
 		goto fail;
@@ -310,15 +316,8 @@ int sq_mailbox_delete(struct store *store, const char *name,
 		*error_r = "INBOX cannot be deleted";
 		return STORE_INVALID;
 	}
-	if (sq_begin(s, error_r) < 0)
-		return STORE_ERROR;
-	if ((ret = mailbox_id_by_name(s, name, &id, error_r)) != STORE_OK)
-		goto fail;
-	if (id == 0) {
-		*error_r = "no such mailbox";
-		ret = STORE_NOT_FOUND;
-		goto fail;
-	}
+	if ((ret = begin_with_mailbox(s, name, &id, error_r)) != STORE_OK)
+		return ret;
 	ret = STORE_ERROR;
 	/* Full text first (it is found through the messages); then ON
 	 * DELETE CASCADE removes messages, keywords and the expunge log.

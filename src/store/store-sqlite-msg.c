@@ -186,17 +186,6 @@ static uint32_t range_end(const struct sq_mailbox *mb, uint32_t uid_last)
 	return top < (int64_t)uid_last ? (uint32_t)(top < 0 ? 0 : top) : uid_last;
 }
 
-static int mailbox_next_modseq(const struct sq_mailbox *mb, int64_t *modseq_r,
-			       const char **error_r)
-{
-	if (mb->highestmodseq >= INT64_MAX - 1) {
-		*error_r = "modseq space exhausted";
-		return STORE_LIMIT;
-	}
-	*modseq_r = mb->highestmodseq + 1;
-	return STORE_OK;
-}
-
 struct msg_row {
 	int64_t id;
 	uint32_t uid;
@@ -299,11 +288,9 @@ static int append_index(struct store_sqlite *s, int64_t mailbox_id,
 	int64_t modseq;
 	int ret;
 
-	if (sq_begin(s, error_r) < 0)
-		return STORE_ERROR;
-	if ((ret = sq_mailbox_load(s, mailbox_id, &mb, error_r)) != STORE_OK ||
-	    (ret = mailbox_next_modseq(&mb, &modseq, error_r)) != STORE_OK)
-		goto fail;
+	if ((ret = sq_begin_change(s, mailbox_id, &mb, &modseq,
+				   error_r)) != STORE_OK)
+		return ret;
 	if (mb.uidnext < 1 || mb.uidnext > (int64_t)UID_MAX_ASSIGNABLE) {
 		*error_r = "mailbox UID space exhausted";
 		ret = STORE_LIMIT;
@@ -573,11 +560,9 @@ int sq_flags_update(struct store *store, int64_t mailbox_id,
 	if ((ret = kwset_from_list(&change_kws, change->keywords,
 				   change->keyword_count, error_r)) != STORE_OK)
 		return ret;
-	if (sq_begin(s, error_r) < 0)
-		return STORE_ERROR;
-	if ((ret = sq_mailbox_load(s, mailbox_id, &mb, error_r)) != STORE_OK ||
-	    (ret = mailbox_next_modseq(&mb, &modseq, error_r)) != STORE_OK)
-		goto fail;
+	if ((ret = sq_begin_change(s, mailbox_id, &mb, &modseq,
+				   error_r)) != STORE_OK)
+		return ret;
 	if (change->op != STORE_FLAGS_REMOVE &&
 	    (ret = kwset_register(s, mailbox_id, &change_kws, error_r)) != STORE_OK)
 		goto fail;
@@ -650,11 +635,9 @@ int sq_expunge(struct store *store, int64_t mailbox_id, uint32_t uid_first,
 	size_t cap = 0;
 	int ret, got;
 
-	if (sq_begin(s, error_r) < 0)
-		return STORE_ERROR;
-	if ((ret = sq_mailbox_load(s, mailbox_id, &mb, error_r)) != STORE_OK ||
-	    (ret = mailbox_next_modseq(&mb, &modseq, error_r)) != STORE_OK)
-		goto fail;
+	if ((ret = sq_begin_change(s, mailbox_id, &mb, &modseq,
+				   error_r)) != STORE_OK)
+		return ret;
 	last = range_end(&mb, uid_last);
 	ret = STORE_ERROR;
 	/* At most RD_STORE_MAX_BATCH per call; the caller repeats for more. */
@@ -756,21 +739,24 @@ int sq_copy(struct store *store, int64_t src_mailbox_id, uint32_t uid_first,
 	uint32_t first = uid_first, last;
 	int ret, got;
 
-	if (sq_begin(s, error_r) < 0)
-		return STORE_ERROR;
-	if ((ret = sq_mailbox_load(s, src_mailbox_id, &cs.src, error_r)) != STORE_OK)
-		goto fail;
+	if ((ret = sq_begin_change(s, src_mailbox_id, &cs.src, &cs.src_modseq,
+				   error_r)) != STORE_OK)
+		return ret;
 	/* Copy into the same mailbox updates one set of counters. */
 	cs.dst = &cs.src;
+	cs.dst_modseq = cs.src_modseq;
 	if (dst_mailbox_id != src_mailbox_id) {
 		cs.dst = &cs.dst_own;
 		if ((ret = sq_mailbox_load(s, dst_mailbox_id, cs.dst,
 					   error_r)) != STORE_OK)
 			goto fail;
+		if (cs.dst->highestmodseq >= INT64_MAX - 1) {
+			*error_r = "modseq space exhausted";
+			ret = STORE_LIMIT;
+			goto fail;
+		}
+		cs.dst_modseq = cs.dst->highestmodseq + 1;
 	}
-	if ((ret = mailbox_next_modseq(&cs.src, &cs.src_modseq, error_r)) != STORE_OK ||
-	    (ret = mailbox_next_modseq(cs.dst, &cs.dst_modseq, error_r)) != STORE_OK)
-		goto fail;
 	last = range_end(&cs.src, uid_last);
 	while (first <= last) {
 		ret = STORE_ERROR;

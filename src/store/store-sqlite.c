@@ -221,6 +221,19 @@ void sq_rollback(struct store_sqlite *s)
 		(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+int sq_row_result(struct store_sqlite *s, sqlite3_stmt *st, int rc,
+		  const char *not_found, const char *what, const char **error_r)
+{
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return STORE_OK;
+	if (rc == SQLITE_DONE) {
+		*error_r = not_found;
+		return STORE_NOT_FOUND;
+	}
+	return sq_fail(s, what, error_r);
+}
+
 /* ---- mailbox counters ---- */
 
 int sq_mailbox_load(struct store_sqlite *s, int64_t id, struct sq_mailbox *mb,
@@ -239,14 +252,30 @@ int sq_mailbox_load(struct store_sqlite *s, int64_t id, struct sq_mailbox *mb,
 		mb->uidnext = sqlite3_column_int64(st, 2);
 		mb->highestmodseq = sqlite3_column_int64(st, 3);
 	}
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
-		return STORE_OK;
-	if (rc == SQLITE_DONE) {
-		*error_r = "no such mailbox";
-		return STORE_NOT_FOUND;
+	return sq_row_result(s, st, rc, "no such mailbox", "mailbox lookup",
+			     error_r);
+}
+
+int sq_begin_change(struct store_sqlite *s, int64_t mailbox_id,
+		    struct sq_mailbox *mb, int64_t *modseq_r,
+		    const char **error_r)
+{
+	int ret;
+
+	if (sq_begin(s, error_r) < 0)
+		return STORE_ERROR;
+	if ((ret = sq_mailbox_load(s, mailbox_id, mb, error_r)) != STORE_OK)
+		goto fail;
+	if (mb->highestmodseq >= INT64_MAX - 1) {
+		*error_r = "modseq space exhausted";
+		ret = STORE_LIMIT;
+		goto fail;
 	}
-	return sq_fail(s, "mailbox lookup", error_r);
+	*modseq_r = mb->highestmodseq + 1;
+	return STORE_OK;
+fail:
+	sq_rollback(s);
+	return ret;
 }
 
 int sq_mailbox_store(struct store_sqlite *s, const struct sq_mailbox *mb,

@@ -70,6 +70,11 @@ void sq_rollback(struct store_sqlite *s);
 int sq_exec_stmt(struct store_sqlite *s, sqlite3_stmt *st, const char *what,
 		 const char **error_r);
 
+/* After sqlite3_step(st) gave rc for a one-row lookup: reset st and map
+ * ROW to STORE_OK, DONE to STORE_NOT_FOUND (with not_found as error). */
+int sq_row_result(struct store_sqlite *s, sqlite3_stmt *st, int rc,
+		  const char *not_found, const char *what, const char **error_r);
+
 /* A mailbox's counters, read inside a write transaction. */
 struct sq_mailbox {
 	int64_t id;
@@ -78,6 +83,11 @@ struct sq_mailbox {
 	int64_t highestmodseq;
 };
 int sq_mailbox_load(struct store_sqlite *s, int64_t id, struct sq_mailbox *mb,
+		    const char **error_r);
+/* BEGIN IMMEDIATE, load the mailbox and pick the MODSEQ this change will
+ * use; on failure nothing is left open. */
+int sq_begin_change(struct store_sqlite *s, int64_t mailbox_id,
+		    struct sq_mailbox *mb, int64_t *modseq_r,
 		    const char **error_r);
 int sq_mailbox_store(struct store_sqlite *s, const struct sq_mailbox *mb,
 		     const char **error_r);
