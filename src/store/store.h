@@ -96,7 +96,10 @@ struct store_mailbox_info {
 	enum store_special_use special_use;
 };
 
-/* Return 0 to go on, non-zero to stop (the call then returns STORE_OK). */
+/* Callbacks return 0 to go on, non-zero to stop (the call then returns
+ * STORE_OK). They run while a read statement is open on the handle: they
+ * may call store_message_open() and store_mailbox_get(), but not the
+ * operation that called them nor any operation that writes. */
 typedef int store_mailbox_cb(void *ctx, const struct store_mailbox_info *mb);
 
 /* A message to append. Cached texts are what the caller computed from the
@@ -265,12 +268,14 @@ int store_flags_update(struct store *s, int64_t mailbox_id,
 		       store_message_cb *changed_cb, void *ctx,
 		       uint64_t *modseq_r, const char **error_r);
 /* Removes messages flagged \Deleted in the range; their UIDs, ascending,
- * go to expunged_r (free with store_uids_free). UIDs are never reused. */
+ * go to expunged_r (free with store_uids_free). At most RD_STORE_MAX_BATCH
+ * per call (repeat while count is that). UIDs are never reused. */
 int store_expunge(struct store *s, int64_t mailbox_id, uint32_t uid_first,
 		  uint32_t uid_last, struct store_uids *expunged_r,
 		  const char **error_r);
 /* Copies (or moves: copy + expunge in one transaction) the range to another
- * mailbox of the same store. Blobs are shared, not duplicated. Free the
+ * mailbox of the same store. Blobs are shared, not duplicated. More than
+ * RD_STORE_MAX_BATCH messages: STORE_LIMIT and nothing done. Free the
  * result with store_copy_result_free(). */
 int store_copy(struct store *s, int64_t src_mailbox_id, uint32_t uid_first,
 	       uint32_t uid_last, int64_t dst_mailbox_id, bool move,
