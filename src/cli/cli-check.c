@@ -163,8 +163,13 @@ int cli_check(int argc, char **argv)
 			finding(&f, path, "sandbox = off%s: a bug in any role can read every mailbox", "");
 		check_tls(&f, dir, &cfg);
 		if (geteuid() == 0) {
-			if (getpwnam(cfg.user) == NULL)
+			struct passwd *pw = getpwnam(cfg.user);
+			char bad[4096];
+			if (pw == NULL)
 				finding(&f, path, "user \"%s\" does not exist (roles run as it when started as root)",
+					cfg.user);
+			else if (cli_path_reachable(dir, pw->pw_uid, pw->pw_gid, bad, sizeof(bad)) < 0)
+				finding(&f, bad, "user \"%s\" cannot enter this directory, so the roles cannot reach the data",
 					cfg.user);
 			if (getpwnam(cfg.front_user) == NULL)
 				finding(&f, path, "front_user \"%s\" does not exist", cfg.front_user);

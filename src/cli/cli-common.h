@@ -40,6 +40,10 @@ int cli_read_password(int from_stdin, char *out, size_t outlen);
 struct config;
 int cli_load_config(const char *data_dir, struct config *cfg);
 
+/* 0 when uid/gid may traverse every ancestor of dir; else -1 and the
+ * first directory that stops them in bad. */
+int cli_path_reachable(const char *dir, unsigned uid, unsigned gid, char *bad, size_t badlen);
+
 int cli_init(int argc, char **argv);
 int cli_domain(int argc, char **argv);
 int cli_user(int argc, char **argv);

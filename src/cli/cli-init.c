@@ -177,6 +177,13 @@ int cli_init(int argc, char **argv)
 		pwcopy = *p;
 		pw = &pwcopy;
 	}
+	char bad[4096];
+	if (pw && cli_path_reachable(dir, pw->pw_uid, pw->pw_gid, bad, sizeof(bad)) < 0) {
+		fprintf(stderr, "redoubt init: user redoubt cannot enter %s, so the roles could not reach\n"
+			"  %s; choose a data directory under a traversable path (e.g. /var/lib)\n",
+			bad, dir);
+		return CLI_FAIL;
+	}
 	umask(027);
 	if (mkdir(dir, 0750) < 0) {
 		fprintf(stderr, "redoubt init: cannot create %s: %s%s\n", dir, strerror(errno),

@@ -30,9 +30,9 @@ int main(void)
 		   &err) == -1, "duplicate CL refused");
 	CHECK(feed("GET / HTTP/1.1\r\nHost: x\r\nX: a\r\n b\r\n\r\n", &err) == -1, "obs-fold refused");
 	CHECK_STR(err, "obsolete line folding", "reason named");
-	CHECK(feed("GET /a/%2e%2e/b HTTP/1.1\r\nHost: x\r\n\r\n", &err) == -1, "%2e refused");
-	CHECK(feed("GET /a/%2F HTTP/1.1\r\nHost: x\r\n\r\n", &err) == -1, "%2F refused");
-	CHECK(feed("GET /a/%00 HTTP/1.1\r\nHost: x\r\n\r\n", &err) == -1, "%00 refused");
+	CHECK(feed("GET /a/%2e%2e/b HTTP/1.1\r\nHost: x\r\n\r\n", &err) == -1, "%%2e refused");
+	CHECK(feed("GET /a/%2F HTTP/1.1\r\nHost: x\r\n\r\n", &err) == -1, "%%2F refused");
+	CHECK(feed("GET /a/%00 HTTP/1.1\r\nHost: x\r\n\r\n", &err) == -1, "%%00 refused");
 	CHECK(feed("GET /a/../b HTTP/1.1\r\nHost: x\r\n\r\n", &err) == -1, "dot segment refused");
 	CHECK(feed("GET /a//b HTTP/1.1\r\nHost: x\r\n\r\n", &err) == -1, "empty segment refused");
 	CHECK(feed("GET /a\\b HTTP/1.1\r\nHost: x\r\n\r\n", &err) == -1, "backslash refused");
