@@ -14,7 +14,7 @@ bool store_id_valid(const char *id)
 		return false;
 	for (i = 0; id[i] != '\0'; i++) {
 		char c = id[i];
-		if (i >= RD_STORE_MAX_ID)
+		if (i >= RD_MAX_STORE_ID)
 			return false;
 		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
 		      c == '-'))

@@ -565,7 +565,7 @@ static int sq_create(const struct store_params *params, const char *store_id,
 		     const char **error_r)
 {
 	struct store_sqlite *s = sq_alloc(params);
-	char tmpname[RD_STORE_MAX_ID + 32];
+	char tmpname[RD_MAX_STORE_ID + 32];
 	unsigned char rnd[8];
 	struct stat st;
 	const char *err2;

@@ -204,7 +204,7 @@ extern const struct store_ops store_sqlite_ops;
 
 /* ---- pure validation (store-name.c), no I/O ---- */
 
-/* [a-z0-9-]{1,RD_STORE_MAX_ID}: can never be "." , ".." or contain '/'. */
+/* [a-z0-9-]{1,RD_MAX_STORE_ID}: can never be "." , ".." or contain '/'. */
 bool store_id_valid(const char *id);
 /* Mailbox names: UTF-8, '/' separates levels; refused: empty name or level,
  * leading/trailing '/', levels "." and "..", '%' '*', NUL and control

@@ -93,7 +93,7 @@ static void test_limits(void)
 
 static void test_store_ids(void)
 {
-	char id[RD_STORE_MAX_ID + 2];
+	char id[RD_MAX_STORE_ID + 2];
 
 	CHECK(store_id_valid("alice"), "plain id");
 	CHECK(store_id_valid("u-0042"), "id with digits and dash");
@@ -105,11 +105,11 @@ static void test_store_ids(void)
 	CHECK(!store_id_valid("Alice"), "upper case refused");
 	CHECK(!store_id_valid("a.b"), "dot refused");
 	CHECK(!store_id_valid("a\nb"), "newline refused");
-	memset(id, 'a', RD_STORE_MAX_ID);
-	id[RD_STORE_MAX_ID] = '\0';
+	memset(id, 'a', RD_MAX_STORE_ID);
+	id[RD_MAX_STORE_ID] = '\0';
 	CHECK(store_id_valid(id), "id of the maximum length");
-	id[RD_STORE_MAX_ID] = 'a';
-	id[RD_STORE_MAX_ID + 1] = '\0';
+	id[RD_MAX_STORE_ID] = 'a';
+	id[RD_MAX_STORE_ID + 1] = '\0';
 	CHECK(!store_id_valid(id), "id one over the maximum");
 }
 
