@@ -70,6 +70,17 @@
 /* Idle time before login (RFC 9051 5.4: at least 30 minutes after login;
  * before login a client has no reason to wait). */
 #define RD_IMAP_PREAUTH_TIMEOUT_S 60u
+/* Command line after login (without literals): long UID sets fit. */
+#define RD_IMAP_MAX_LINE        (64u * 1024u)
+/* Idle time after login: RFC 9051 5.4 asks for at least 30 minutes. */
+#define RD_IMAP_IDLE_TIMEOUT_S  (30u * 60u)
+/* Concurrent sessions one worker (one principal) serves: all of a
+ * person's devices, with room to spare. */
+#define RD_WORKER_MAX_SESSIONS  64u
+/* Seconds a worker with no session lives on before it retires: long
+ * enough that a phone reconnecting finds it warm, short enough that a
+ * thousand users who logged in once do not keep a thousand processes. */
+#define RD_WORKER_IDLE_EXIT_S   300u
 /* Bad commands before disconnect. */
 #define RD_IMAP_MAX_BAD         10u
 

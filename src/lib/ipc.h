@@ -48,7 +48,10 @@ enum ipc_type {
 	IPC_SHUTDOWN = 6,
 	/* role -> master: ready after confinement: str role. */
 	IPC_READY = 7,
-	IPC_TYPE_MAX = 7,
+	/* worker -> master: no sessions for a while; master stops routing
+	 * new sessions to it and answers IPC_SHUTDOWN. No fields. */
+	IPC_WORKER_IDLE = 8,
+	IPC_TYPE_MAX = 8,
 };
 
 struct ipc_header {

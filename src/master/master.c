@@ -42,6 +42,7 @@ struct child {
 	char store_id[65];
 	int pending[WORKER_MAX_PENDING];
 	int npending;
+	int retiring;                /* asked to stop: gets no new sessions */
 	struct child *next;          /* workers list */
 	struct master *m;
 };
@@ -85,6 +86,7 @@ struct master {
 
 static void child_spawn(struct master *m, struct child *c);
 static void child_ipc_cb(evutil_socket_t fd, short what, void *arg);
+static void send_shutdown(struct child *c);
 
 static const char *sandbox_arg(const struct master *m)
 {
@@ -275,7 +277,7 @@ static void delayed_cb(evutil_socket_t fd, short what, void *arg)
 static struct child *worker_find(struct master *m, const char *principal)
 {
 	for (struct child *w = m->workers; w != NULL; w = w->next)
-		if (strcmp(w->principal, principal) == 0 && w->pid > 0)
+		if (strcmp(w->principal, principal) == 0 && w->pid > 0 && !w->retiring)
 			return w;
 	return NULL;
 }
@@ -532,6 +534,18 @@ static void child_ipc_cb(evutil_socket_t fd, short what, void *arg)
 				ok = handle_auth_request(m, c, h.id, &r, &err);
 			else
 				err = "this role may not ask for logins";
+			break;
+		case IPC_WORKER_IDLE:
+			if (c->kind != CK_WORKER || ipc_end(&r, &err) < 0) {
+				if (err == NULL)
+					err = "only workers retire";
+				break;
+			}
+			ok = 0;
+			if (c->npending == 0 && !c->retiring) {
+				c->retiring = 1;
+				send_shutdown(c);
+			}
 			break;
 		case IPC_AUTH_REPLY:
 			if (c->kind == CK_AUTH)

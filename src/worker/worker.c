@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -40,6 +41,8 @@ struct worker {
 	unsigned nsessions;
 	uint8_t *buf;
 	int stopping;
+	time_t idle_since;           /* last time the session count hit 0 */
+	int retire_asked;
 };
 
 static const char post_caps[] = "IMAP4rev2 IMAP4rev1 ID ENABLE UNSELECT SPECIAL-USE";
@@ -56,6 +59,8 @@ static void session_free(struct session *s)
 		s->next->prev = s->prev;
 	w->nsessions--;
 	free(s);
+	if (w->nsessions == 0)
+		w->idle_since = time(NULL);
 	if (w->stopping && w->nsessions == 0)
 		event_base_loopbreak(w->base);
 }
@@ -283,6 +288,7 @@ static void session_new(struct worker *w, int fd)
 		w->sessions->prev = s;
 	w->sessions = s;
 	w->nsessions++;
+	w->retire_asked = 0;
 }
 
 static void worker_ipc_cb(evutil_socket_t fd, short what, void *arg)
@@ -331,6 +337,24 @@ static void worker_ipc_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* No session for RD_WORKER_IDLE_EXIT_S: ask master to retire us. Master
+ * decides, so a session it is handing over right now is never lost. */
+static void idle_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	(void)fd;
+	(void)what;
+	if (w->nsessions > 0 || w->retire_asked ||
+	    time(NULL) - w->idle_since < (time_t)RD_WORKER_IDLE_EXIT_S)
+		return;
+	struct ipc_msg m;
+	const char *err;
+	ipc_msg_init(&m, IPC_WORKER_IDLE, 0);
+	if (ipc_send(w->ctx->ipc_fd, &m, -1, &err) == 0)
+		w->retire_asked = 1;
+	ipc_msg_free(&m);
+}
+
 int worker_main(struct role_ctx *ctx)
 {
 	struct role_policy rp;
@@ -357,12 +381,17 @@ int worker_main(struct role_ctx *ctx)
 	evutil_make_socket_nonblocking(ctx->ipc_fd);
 	struct event *ev = event_new(w.base, ctx->ipc_fd, EV_READ | EV_PERSIST, worker_ipc_cb, &w);
 	event_add(ev, NULL);
+	w.idle_since = time(NULL);
+	struct event *idle = event_new(w.base, -1, EV_PERSIST, idle_cb, &w);
+	struct timeval tick = { .tv_sec = 10 };
+	event_add(idle, &tick);
 	role_send_ready(ctx);
 	log_info("role_ready", "principal", ctx->principal);
 	event_base_dispatch(w.base);
 	while (w.sessions)
 		session_free(w.sessions);
 	event_free(ev);
+	event_free(idle);
 	event_base_free(w.base);
 	store_close(&w.store);
 	free(w.buf);
