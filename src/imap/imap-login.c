@@ -9,13 +9,13 @@
 #include "imap/imap-preauth.h"
 #include "master/role.h"
 #include "lib/log.h"
+#include "lib/sasl.h"
 #include "limits.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
-#include <openssl/evp.h>
 
 struct imap_sess {
 	unsigned bad;
@@ -62,34 +62,19 @@ static void imap_bad(struct conn *c, struct imap_sess *s, const char *tag, const
 
 static void sasl_plain(struct conn *c, struct imap_sess *s, const char *b64)
 {
-	unsigned char dec[RD_MAX_ADDRESS * 2 + RD_MAX_PASSWORD + 4];
-	size_t inlen = strlen(b64);
+	struct sasl_plain p;
+	const char *err;
 	if (strcmp(b64, "*") == 0) {
 		conn_printf(c, "%s BAD Authentication cancelled\r\n", s->tag);
 		return;
 	}
-	if (inlen == 0 || inlen % 4 != 0 || inlen / 4 * 3 + 1 > sizeof(dec)) {
-		imap_bad(c, s, s->tag, "Invalid base64 in AUTHENTICATE response");
-		return;
-	}
-	int n = EVP_DecodeBlock(dec, (const unsigned char *)b64, (int)inlen);
-	if (n < 0) {
-		imap_bad(c, s, s->tag, "Invalid base64 in AUTHENTICATE response");
-		return;
-	}
-	size_t len = (size_t)n - (b64[inlen - 1] == '=') - (inlen > 1 && b64[inlen - 2] == '=');
-	dec[len] = '\0';
-	const char *authz = (const char *)dec;
-	const char *p1 = memchr(dec, '\0', len);
-	const char *p2 = p1 ? memchr(p1 + 1, '\0', len - (size_t)(p1 + 1 - authz)) : NULL;
-	if (p1 == NULL || p2 == NULL || (*authz && strcasecmp(authz, p1 + 1) != 0)) {
-		explicit_bzero(dec, sizeof(dec));
+	if (sasl_plain_decode(b64, strlen(b64), &p, &err) < 0) {
 		conn_printf(c, "%s NO [AUTHENTICATIONFAILED] Authentication failed.\r\n", s->tag);
 		return;
 	}
-	if (conn_login(c, "imap", p1 + 1, p2 + 1) < 0)
+	if (conn_login(c, "imap", p.user, p.pass) < 0)
 		conn_printf(c, "%s NO [UNAVAILABLE] Authentication service unavailable\r\n", s->tag);
-	explicit_bzero(dec, sizeof(dec));
+	explicit_bzero(&p, sizeof(p));
 }
 
 static void imap_line(struct conn *c, const char *line, size_t len)

@@ -9,13 +9,13 @@
 #include "smtp/smtp-cmd.h"
 #include "master/role.h"
 #include "lib/log.h"
+#include "lib/sasl.h"
 #include "limits.h"
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <stdio.h>
 #include <unistd.h>
-#include <openssl/evp.h>
 
 enum smtp_state { S_GREETED, S_HELO, S_AUTH_PLAIN, S_AUTH_LOGIN_USER,
 		  S_AUTH_LOGIN_PASS, S_AUTH_WAIT };
@@ -77,62 +77,26 @@ static void smtp_ehlo(struct conn *c, struct smtp_sess *s, int extended)
 	conn_printf(c, "250 ENHANCEDSTATUSCODES\r\n");
 }
 
-/* Decode base64 into out (NUL-terminated); -1 on bad input or overflow. */
-static int b64_decode(const char *in, size_t inlen, unsigned char *out, size_t outlen,
-		      size_t *len_r)
-{
-	if (inlen % 4 != 0 || inlen / 4 * 3 + 1 > outlen)
-		return -1;
-	int n = EVP_DecodeBlock(out, (const unsigned char *)in, (int)inlen);
-	if (n < 0)
-		return -1;
-	size_t len = (size_t)n;
-	if (inlen >= 1 && in[inlen - 1] == '=')
-		len--;
-	if (inlen >= 2 && in[inlen - 2] == '=')
-		len--;
-	out[len] = '\0';
-	*len_r = len;
-	return 0;
-}
-
 static void smtp_auth_plain(struct conn *c, struct smtp_sess *s, const char *b64)
 {
-	unsigned char dec[RD_MAX_ADDRESS * 2 + RD_MAX_PASSWORD + 4];
-	size_t len;
+	struct sasl_plain p;
+	const char *err;
+	s->state = S_HELO;
 	if (strcmp(b64, "*") == 0) {
-		s->state = S_HELO;
 		smtp_error(c, s, "501 5.0.0 Authentication cancelled");
 		return;
 	}
-	if (b64_decode(b64, strlen(b64), dec, sizeof(dec), &len) < 0) {
-		s->state = S_HELO;
-		smtp_error(c, s, "501 5.5.2 Cannot decode the AUTH response");
-		return;
-	}
-	/* authzid NUL authcid NUL passwd (RFC 4616) */
-	const char *authz = (const char *)dec;
-	const char *p1 = memchr(dec, '\0', len);
-	const char *p2 = p1 ? memchr(p1 + 1, '\0', len - (size_t)(p1 + 1 - authz)) : NULL;
-	if (p1 == NULL || p2 == NULL) {
-		s->state = S_HELO;
-		explicit_bzero(dec, sizeof(dec));
-		smtp_error(c, s, "501 5.5.2 Malformed PLAIN response");
-		return;
-	}
-	const char *user = p1 + 1, *pass = p2 + 1;
-	if (*authz != '\0' && strcasecmp(authz, user) != 0) {
-		s->state = S_HELO;
-		explicit_bzero(dec, sizeof(dec));
+	if (sasl_plain_decode(b64, strlen(b64), &p, &err) < 0) {
+		/* a malformed response is a failed login, answered the same way */
 		smtp_error(c, s, "535 5.7.8 Authentication credentials invalid");
 		return;
 	}
 	s->state = S_AUTH_WAIT;
-	if (conn_login(c, "smtp", user, pass) < 0) {
+	if (conn_login(c, "smtp", p.user, p.pass) < 0) {
 		s->state = S_HELO;
 		conn_printf(c, "454 4.7.0 Temporary authentication failure\r\n");
 	}
-	explicit_bzero(dec, sizeof(dec));
+	explicit_bzero(&p, sizeof(p));
 }
 
 static void smtp_auth(struct conn *c, struct smtp_sess *s, const char *arg)
@@ -178,28 +142,27 @@ static void smtp_auth(struct conn *c, struct smtp_sess *s, const char *arg)
 
 static void smtp_auth_login_step(struct conn *c, struct smtp_sess *s, const char *line)
 {
-	unsigned char dec[RD_MAX_PASSWORD + 4];
-	size_t len;
+	char dec[RD_MAX_PASSWORD + 1];
+	const char *err;
 	if (strcmp(line, "*") == 0 ||
-	    b64_decode(line, strlen(line), dec, sizeof(dec), &len) < 0 ||
-	    memchr(dec, '\0', len) != NULL) {
+	    sasl_b64_line(line, strlen(line), dec, sizeof(dec), &err) < 0) {
 		s->state = S_HELO;
 		smtp_error(c, s, "501 5.5.2 Cannot decode the AUTH response");
 		return;
 	}
 	if (s->state == S_AUTH_LOGIN_USER) {
-		if (len > RD_MAX_ADDRESS) {
+		if (strlen(dec) > RD_MAX_ADDRESS) {
 			s->state = S_HELO;
-			smtp_error(c, s, "501 5.5.2 User name too long");
+			smtp_error(c, s, "535 5.7.8 Authentication credentials invalid");
 			return;
 		}
-		memcpy(s->login_user, dec, len + 1);
+		memcpy(s->login_user, dec, strlen(dec) + 1);
 		s->state = S_AUTH_LOGIN_PASS;
 		conn_printf(c, "334 UGFzc3dvcmQ6\r\n");   /* "Password:" */
 		return;
 	}
 	s->state = S_AUTH_WAIT;
-	if (conn_login(c, "smtp", s->login_user, (const char *)dec) < 0) {
+	if (conn_login(c, "smtp", s->login_user, dec) < 0) {
 		s->state = S_HELO;
 		conn_printf(c, "454 4.7.0 Temporary authentication failure\r\n");
 	}
