@@ -186,7 +186,7 @@ static int add_rules(scmp_filter_ctx ctx, const struct sandbox_policy *p,
 	 * path it is futimens on an open fd, which stays allowed. */
 	int rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES),
 				  SCMP_SYS(utimensat), 1,
-				  SCMP_A1(SCMP_CMP_NE, 0));
+				  SCMP_A1(SCMP_CMP_NE, 0, 0));
 	if (rc < 0)
 		return rule_error(rc, error_r);
 	if (p->fs == SANDBOX_FS_NONE &&

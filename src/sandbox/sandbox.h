@@ -48,6 +48,12 @@
  * refuses to run in a multi-threaded process. Children of a confined process
  * inherit both Landlock and seccomp and cannot shed them.
  *
+ * Before calling, do whatever reads files outside the policy: initialise
+ * OpenSSL (it reads openssl.cnf, may dlopen providers), load keys, read
+ * resolver configuration. SQLite seeds its PRNG from /dev/urandom on first
+ * use: list "/dev/urandom" in ro_paths for roles that open databases, or
+ * it silently falls back to a time-and-pid seed.
+ *
  * ASan/LeakSanitizer builds: LSan stops the world with ptrace at exit, which
  * the filter refuses; confined processes should end with _exit() or run with
  * ASAN_OPTIONS=detect_leaks=0.
