@@ -61,6 +61,17 @@
 #define RD_SMTP_MAX_ERRORS      10u
 /* RFC 5321 4.5.3.2: the greeting / command timeout is 5 minutes. */
 #define RD_SMTP_CMD_TIMEOUT_S   300u
+/* ESMTP parameters on one MAIL or RCPT: fewer than ten are registered for
+ * either command, so more is noise or an attack on the parser. */
+#define RD_SMTP_MAX_PARAMS      16u
+/* One ESMTP parameter value: an xtext-encoded ORCPT or AUTH address fits;
+ * longer values only serve to fill spool records. */
+#define RD_SMTP_MAX_PARAM_VALUE 500u
+/* One ESMTP keyword: registered ones are under 16 characters; the cap keeps
+ * the reply that names an unknown keyword short. */
+#define RD_SMTP_MAX_PARAM_KEYWORD 32u
+/* ENVID value: RFC 3461 4.4 allows at most 100 characters. */
+#define RD_SMTP_MAX_ENVID       100u
 
 /* ---- IMAP ---- */
 /* Command line before login: LOGIN with two 256-octet strings fits easily. */
@@ -130,6 +141,23 @@
 /* UIDs one copy/move/expunge may touch: bounds the result arrays; a client
  * with a bigger mailbox works in chunks. */
 #define RD_STORE_MAX_BATCH      (1u << 20)
+
+/* ---- queue ---- */
+/* Bytes of message per IPC_TXN_DATA frame: big enough to keep syscalls
+ * few, far under RD_IPC_MAX_PAYLOAD. */
+#define RD_QUEUE_CHUNK          (64u * 1024u)
+/* Transactions open at once between smtp-in and queue (one per SMTP
+ * session in DATA); beyond it "451 try later". */
+#define RD_QUEUE_MAX_TXN        1024u
+/* Deliver children running at once: two cores, fsync-bound work. */
+#define RD_QUEUE_MAX_DELIVERIES 8u
+/* Seconds before a temporarily failed local delivery is retried, and how
+ * long a message may stay before it is given up (RFC 5321 4.5.4.1 asks
+ * for 4-5 days). */
+#define RD_QUEUE_RETRY_S        60u
+#define RD_QUEUE_GIVE_UP_S      (5u * 24u * 3600u)
+/* Envelope record size: 100 recipients of 256 octets with room. */
+#define RD_QUEUE_MAX_ENVELOPE   (64u * 1024u)
 
 /* ---- master ---- */
 /* Restart backoff for a crashed role: starts at 1 s, doubles, capped. */

@@ -37,6 +37,7 @@ struct conn {
 	char peer[INET6_ADDRSTRLEN];
 	int tls;
 	int paused;
+	int raw;
 	int closing;
 	int opened;                      /* on_open was called */
 	int in_handler;
@@ -53,6 +54,7 @@ struct front {
 	size_t nconns;
 	uint32_t next_id;
 	int stopping;
+	void *role;
 };
 
 static void conn_read_cb(struct bufferevent *bev, void *arg);
@@ -92,6 +94,18 @@ const char *conn_hostname(const struct conn *c) { return c->f->cfg.hostname; }
 int conn_is_tls(const struct conn *c) { return c->tls; }
 int conn_tls_available(const struct conn *c) { return c->f->cfg.tls != NULL; }
 size_t front_conn_count(const struct front *f) { return f->nconns; }
+void front_set_role(struct front *f, void *role) { f->role = role; }
+void *conn_role(struct conn *c) { return c->f->role; }
+unsigned conn_id(const struct conn *c) { return c->id; }
+void conn_set_raw(struct conn *c, int raw) { c->raw = raw; }
+
+struct conn *front_conn_by_id(struct front *f, unsigned id)
+{
+	for (struct conn *c = f->conns; c != NULL; c = c->next)
+		if (c->id == id)
+			return c->closing ? NULL : c;
+	return NULL;
+}
 
 void conn_tls_describe(struct conn *c, char *out, size_t outlen)
 {
@@ -224,6 +238,18 @@ static void process_lines(struct conn *c)
 	char *line = NULL;
 	c->in_handler = 1;
 	while (!c->paused && !c->closing && c->worker == NULL && !c->free_pending) {
+		if (c->raw) {
+			size_t avail = evbuffer_get_length(in);
+			if (avail == 0)
+				break;
+			size_t take = avail < 65536 ? avail : 65536;
+			unsigned char *p = evbuffer_pullup(in, (ev_ssize_t)take);
+			size_t used = f->cfg.proto->on_raw(c, p, take);
+			evbuffer_drain(in, used);
+			if (used == 0)
+				break;
+			continue;
+		}
 		size_t eol_len = 0;
 		struct evbuffer_ptr p = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_CRLF);
 		size_t avail = evbuffer_get_length(in);
@@ -391,7 +417,9 @@ void front_ipc_frame(struct front *f, int type, unsigned id, void *reader, int f
 	struct ipc_reader *r = reader;
 	const char *err;
 	if (type != IPC_LOGIN_RESULT) {
-		if (fd >= 0)
+		if (f->cfg.proto->on_master_frame)
+			f->cfg.proto->on_master_frame(f->role, type, id, reader, fd);
+		else if (fd >= 0)
 			close(fd);
 		return;
 	}

@@ -32,6 +32,15 @@ struct front_proto {
 	void (*on_close)(struct conn *c);
 	/* The server is stopping: say goodbye (SMTP 421, IMAP BYE). */
 	void (*on_shutdown)(struct conn *c);
+	/* Raw mode (conn_set_raw): the next bytes of input; return how many
+	 * were consumed (the rest stays buffered). May be NULL if unused. */
+	size_t (*on_raw)(struct conn *c, const unsigned char *p, size_t len);
+	/* Role-wide state: made once after the front exists, freed at the
+	 * end; frames from master other than login results go to
+	 * on_master_frame. All optional. */
+	void *(*role_init)(struct front *f, struct event_base *base);
+	void (*role_free)(void *role);
+	void (*on_master_frame)(void *role, int type, unsigned id, void *reader, int fd);
 	/* Master answered a login this connection asked for (see
 	 * front_login). fd is the channel to the principal's worker, or -1. */
 	void (*on_login)(struct conn *c, int result, const char *principal, int fd);
@@ -61,7 +70,14 @@ void front_free(struct front **f);
 size_t front_shutdown(struct front *f);
 size_t front_conn_count(const struct front *f);
 
+void front_set_role(struct front *f, void *role);
+struct conn *front_conn_by_id(struct front *f, unsigned id);
+
 /* Per-connection. */
+void *conn_role(struct conn *c);
+unsigned conn_id(const struct conn *c);
+/* Raw mode delivers bytes through on_raw instead of lines (SMTP DATA). */
+void conn_set_raw(struct conn *c, int raw);
 void *conn_proto_data(struct conn *c);
 void conn_set_proto_data(struct conn *c, void *data);
 const char *conn_listener_kind(const struct conn *c);

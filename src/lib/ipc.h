@@ -51,7 +51,37 @@ enum ipc_type {
 	/* worker -> master: no sessions for a while; master stops routing
 	 * new sessions to it and answers IPC_SHUTDOWN. No fields. */
 	IPC_WORKER_IDLE = 8,
-	IPC_TYPE_MAX = 8,
+	/* master -> smtp-in and queue: one end each of a fresh link between
+	 * them (descriptor attached), sent whenever either (re)starts. The
+	 * TXN frames below travel on that link, id = transaction. */
+	IPC_QUEUE_LINK = 9,
+	/* smtp-in -> queue: str recipient. May it be accepted? */
+	IPC_TXN_RCPT = 10,
+	/* queue -> smtp-in: u32 verdict (0 accept, 1 refuse, 2 try later),
+	 * str the full SMTP reply for a refusal ("550 5.1.1 ..."). */
+	IPC_TXN_RCPT_REPLY = 11,
+	/* smtp-in -> queue: str mail-from, str helo, str peer, str tls,
+	 * str auth principal ("" if none), str envid/ret/body parameters as
+	 * one "k=v k=v" string, u32 n, then n x str recipient. */
+	IPC_TXN_BEGIN = 12,
+	/* smtp-in -> queue: bytes, the next chunk of the message as it will
+	 * be stored (dot-unstuffed, CRLF, our Received header first). */
+	IPC_TXN_DATA = 13,
+	/* smtp-in -> queue: the message is complete; make it durable. */
+	IPC_TXN_COMMIT = 14,
+	/* smtp-in -> queue: forget the transaction. */
+	IPC_TXN_ABORT = 15,
+	/* queue -> smtp-in: u32 smtp code, str full reply. Sent for COMMIT
+	 * only after the message and its envelope are on disk (fsynced,
+	 * renamed, directory fsynced). */
+	IPC_TXN_RESULT = 16,
+	/* queue -> master: str queue id, str store id, str recipient,
+	 * str return path; descriptor of the message file attached. */
+	IPC_DELIVER = 17,
+	/* master -> queue: u32 status (0 delivered, 1 try later, 2 failed
+	 * for good) for delivery id. */
+	IPC_DELIVER_DONE = 18,
+	IPC_TYPE_MAX = 18,
 };
 
 struct ipc_header {

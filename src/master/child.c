@@ -6,6 +6,7 @@
 #include "master/policy.h"
 #include "limits.h"
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,7 +104,7 @@ int role_send_ready(const struct role_ctx *ctx)
 
 int role_main(int argc, char **argv)
 {
-	struct role_ctx ctx = { .ipc_fd = -1, .sandbox_on = 1 };
+	struct role_ctx ctx = { .ipc_fd = -1, .msg_fd = -1, .sandbox_on = 1 };
 	if (argc < 3) {
 		fprintf(stderr, "redoubt role: started by master only\n");
 		return 2;
@@ -142,6 +143,14 @@ int role_main(int argc, char **argv)
 			ctx.principal = v;
 		} else if (strcmp(a, "--store") == 0) {
 			ctx.store_id = v;
+		} else if (strcmp(a, "--fd") == 0) {
+			ctx.msg_fd = parse_fd(v);
+		} else if (strcmp(a, "--rcpt") == 0) {
+			ctx.rcpt = v;
+		} else if (strcmp(a, "--from") == 0) {
+			ctx.from = v;
+		} else if (strcmp(a, "--qid") == 0) {
+			ctx.qid = v;
 		} else {
 			fprintf(stderr, "redoubt role: unknown option %s\n", a);
 			return 2;
@@ -152,6 +161,9 @@ int role_main(int argc, char **argv)
 		return 2;
 	}
 	log_set_role(ctx.name);
+	/* a role's memory holds mail and keys: never write it to a core file */
+	struct rlimit nocore = { 0, 0 };
+	setrlimit(RLIMIT_CORE, &nocore);
 	/* master's signals reach us through IPC_SHUTDOWN; SIGINT from a
 	 * terminal goes to the whole group and master handles it */
 	signal(SIGINT, SIG_IGN);
@@ -173,6 +185,10 @@ int role_main(int argc, char **argv)
 		rc = auth_role_main(&ctx);
 	else if (strcmp(ctx.name, "worker") == 0)
 		rc = worker_main(&ctx);
+	else if (strcmp(ctx.name, "queue") == 0)
+		rc = queue_main(&ctx);
+	else if (strcmp(ctx.name, "deliver") == 0)
+		rc = deliver_main(&ctx);
 	else {
 		log_error("unknown_role", "role", ctx.name);
 		rc = 2;
@@ -279,6 +295,8 @@ int front_role_run(struct role_ctx *ctx, const struct front_proto *proto,
 		log_error("front_setup_failed", "reason", "cannot create event loop");
 		return 1;
 	}
+	void *role = proto->role_init ? proto->role_init(fr.front, fr.base) : NULL;
+	front_set_role(fr.front, role);
 	/* Rule 1: code that runs before login cannot open any file. */
 	struct role_policy rp;
 	if (role_policy_make(&rp, ctx->name, NULL, NULL, ctx->run_as_user) < 0 ||
@@ -296,6 +314,8 @@ int front_role_run(struct role_ctx *ctx, const struct front_proto *proto,
 	log_info("role_ready", "listeners", ctx->nlisteners ? "yes" : "none");
 	event_base_dispatch(fr.base);
 	front_free(&fr.front);
+	if (proto->role_free)
+		proto->role_free(role);
 	event_free(ipc_ev);
 	event_free(tick);
 	event_free(fr.grace);

@@ -1,6 +1,7 @@
 #include "master/master.h"
 #include "master/spawn.h"
 #include "master/role.h"
+#include "master/policy.h"
 #include "config/config.h"
 #include "directory/directory.h"
 #include "lib/ipc.h"
@@ -21,7 +22,9 @@
 #include <unistd.h>
 #include <event2/event.h>
 
-enum child_kind { CK_SMTP, CK_IMAP, CK_HTTP, CK_AUTH, CK_WORKER };
+enum child_kind { CK_SMTP, CK_IMAP, CK_HTTP, CK_AUTH, CK_QUEUE, CK_WORKER, CK_DELIVER };
+#define NFIXED 5
+#define MAX_DELIVER_CHILDREN 16
 
 #define WORKER_MAX_PENDING 16
 
@@ -69,7 +72,12 @@ struct master {
 	const struct master_opts *opts;
 	struct config cfg;
 	struct event_base *base;
-	struct child fixed[4];       /* smtp-in, imap-login, http-front, auth */
+	struct child fixed[NFIXED];  /* smtp-in, imap-login, http-front, auth, queue */
+	struct {
+		pid_t pid;
+		uint32_t id;
+		pid_t queue_pid;
+	} deliveries[MAX_DELIVER_CHILDREN];
 	struct child *workers;
 	unsigned nworkers;
 	struct auth_req reqs[RD_AUTH_MAX_PENDING];
@@ -194,10 +202,10 @@ static void child_spawn(struct master *m, struct child *c)
 	args[n++] = sandbox_arg(m);
 	if (geteuid() == 0) {
 		args[n++] = "--user";
-		args[n++] = (c->kind == CK_AUTH || c->kind == CK_WORKER) ?
+		args[n++] = (c->kind == CK_AUTH || c->kind == CK_WORKER || c->kind == CK_QUEUE) ?
 			    m->cfg.user : m->cfg.front_user;
 	}
-	if (c->kind == CK_AUTH || c->kind == CK_WORKER) {
+	if (c->kind == CK_AUTH || c->kind == CK_WORKER || c->kind == CK_QUEUE) {
 		args[n++] = "--data";
 		args[n++] = m->opts->data_dir;
 	}
@@ -488,6 +496,135 @@ static void worker_ready(struct child *w)
 	w->npending = 0;
 }
 
+/* A fresh link between smtp-in and queue whenever either (re)starts: the
+ * two never find each other by name. */
+static void queue_link(struct master *m)
+{
+	struct child *smtp = &m->fixed[CK_SMTP], *queue = &m->fixed[CK_QUEUE];
+	int sv[2];
+	struct ipc_msg msg;
+	const char *err;
+	if (!smtp->ready || !queue->ready ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return;
+	ipc_msg_init(&msg, IPC_QUEUE_LINK, 0);
+	if (ipc_send(queue->ipc, &msg, sv[0], &err) < 0 ||
+	    ipc_send(smtp->ipc, &msg, sv[1], &err) < 0)
+		log_error("queue_link_failed", "reason", err);
+	ipc_msg_free(&msg);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+static void deliver_done(struct master *m, uint32_t id, uint32_t status)
+{
+	struct ipc_msg msg;
+	const char *err;
+	struct child *queue = &m->fixed[CK_QUEUE];
+	if (queue->ipc < 0)
+		return;   /* the queue restarted: it redelivers from its spool */
+	ipc_msg_init(&msg, IPC_DELIVER_DONE, id);
+	ipc_put_u32(&msg, status);
+	if (ipc_send(queue->ipc, &msg, -1, &err) < 0)
+		log_error("ipc_send_failed", "role", "queue", "reason", err);
+	ipc_msg_free(&msg);
+}
+
+static void deliver_reaped(struct master *m, pid_t pid, int status)
+{
+	for (int i = 0; i < MAX_DELIVER_CHILDREN; i++) {
+		if (m->deliveries[i].pid != pid)
+			continue;
+		m->deliveries[i].pid = 0;
+		uint32_t st = 1;
+		if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+			st = 0;
+		else if (WIFEXITED(status) && WEXITSTATUS(status) == 65)
+			st = 2;
+		else if (WIFSIGNALED(status)) {
+			char sig[16];
+			snprintf(sig, sizeof(sig), "%d", WTERMSIG(status));
+			log_error("role_crashed", "role", "deliver", "signal", sig);
+		}
+		if (m->deliveries[i].queue_pid == m->fixed[CK_QUEUE].pid)
+			deliver_done(m, m->deliveries[i].id, st);
+		return;
+	}
+}
+
+/* The queue asks for one delivery; master starts a deliver child confined
+ * to that one store, with the message as its descriptor 4. */
+static int handle_deliver(struct master *m, struct child *q, uint32_t id,
+			  struct ipc_reader *r, int fd, const char **err)
+{
+	char qid[32], store[72], rcpt[RD_MAX_ADDRESS + 1], from[RD_MAX_ADDRESS + 1];
+	if (ipc_get_str(r, qid, sizeof(qid), err) < 0 ||
+	    ipc_get_str(r, store, sizeof(store), err) < 0 ||
+	    ipc_get_str(r, rcpt, sizeof(rcpt), err) < 0 ||
+	    ipc_get_str(r, from, sizeof(from), err) < 0 || ipc_end(r, err) < 0)
+		return -1;
+	if (fd < 0) {
+		*err = "delivery without a message";
+		return -1;
+	}
+	int slot = -1;
+	for (int i = 0; i < MAX_DELIVER_CHILDREN && slot < 0; i++)
+		if (m->deliveries[i].pid == 0)
+			slot = i;
+	struct role_policy rp;
+	if (slot < 0 || m->stopping ||
+	    role_policy_make(&rp, "deliver", m->opts->data_dir, store, NULL) < 0) {
+		deliver_done(m, id, 1);
+		return 0;
+	}
+	const char *args[24];
+	int n = 0;
+	args[n++] = "--sandbox";
+	args[n++] = sandbox_arg(m);
+	if (geteuid() == 0) {
+		args[n++] = "--user";
+		args[n++] = m->cfg.user;
+	}
+	args[n++] = "--data";
+	args[n++] = m->opts->data_dir;
+	args[n++] = "--store";
+	args[n++] = store;
+	args[n++] = "--fd";
+	args[n++] = "4";
+	args[n++] = "--rcpt";
+	args[n++] = rcpt;
+	args[n++] = "--from";
+	args[n++] = from;
+	args[n++] = "--qid";
+	args[n++] = qid;
+	args[n] = NULL;
+	int sv[2];
+	const char *serr;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		deliver_done(m, id, 1);
+		return 0;
+	}
+	struct spawn_fd sf = { .fd = fd, .kind = "msg", .implicit_tls = 0 };
+	/* the message descriptor goes to fd 4 through the listener slot;
+	 * --fd tells deliver what it is */
+	pid_t pid = spawn_role("deliver", sv[1], &sf, 1, args, &serr);
+	close(sv[1]);
+	if (pid < 0) {
+		close(sv[0]);
+		log_error("spawn_failed", "role", "deliver", "reason", serr);
+		deliver_done(m, id, 1);
+		return 0;
+	}
+	/* deliver needs only its start-up frame from master */
+	struct child tmp = { .kind = CK_DELIVER, .ipc = sv[0], .role = "deliver" };
+	send_role_config(m, &tmp);
+	close(sv[0]);
+	m->deliveries[slot].pid = pid;
+	m->deliveries[slot].id = id;
+	m->deliveries[slot].queue_pid = q->pid;
+	return 0;
+}
+
 static void child_ipc_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct child *c = arg;
@@ -509,11 +646,13 @@ static void child_ipc_cb(evutil_socket_t fd, short what, void *arg)
 			child_kill(c, err);
 			return;
 		}
-		if (pfd >= 0) {
-			close(pfd);   /* no child sends master descriptors */
+		int pfd_keep = -1;
+		if (pfd >= 0 && !(c->kind == CK_QUEUE && h.type == IPC_DELIVER)) {
+			close(pfd);   /* only the queue hands master a descriptor */
 			child_kill(c, "unexpected descriptor");
 			return;
 		}
+		pfd_keep = pfd;
 		int ok = -1;
 		switch (h.type) {
 		case IPC_READY: {
@@ -524,6 +663,8 @@ static void child_ipc_cb(evutil_socket_t fd, short what, void *arg)
 				ok = 0;
 				if (c->kind == CK_WORKER)
 					worker_ready(c);
+				if (c->kind == CK_SMTP || c->kind == CK_QUEUE)
+					queue_link(m);
 			} else if (err == NULL) {
 				err = "role name mismatch";
 			}
@@ -534,6 +675,13 @@ static void child_ipc_cb(evutil_socket_t fd, short what, void *arg)
 				ok = handle_auth_request(m, c, h.id, &r, &err);
 			else
 				err = "this role may not ask for logins";
+			break;
+		case IPC_DELIVER:
+			if (c->kind == CK_QUEUE)
+				ok = handle_deliver(m, c, h.id, &r, pfd_keep, &err);
+			else
+				err = "only the queue asks for deliveries";
+			pfd_keep = -1;
 			break;
 		case IPC_WORKER_IDLE:
 			if (c->kind != CK_WORKER || ipc_end(&r, &err) < 0) {
@@ -556,6 +704,8 @@ static void child_ipc_cb(evutil_socket_t fd, short what, void *arg)
 		default:
 			err = "frame type not accepted from a child";
 		}
+		if (pfd_keep >= 0)
+			close(pfd_keep);
 		if (ok < 0) {
 			child_kill(c, err ? err : "malformed frame");
 			return;
@@ -569,7 +719,7 @@ static void reap(struct master *m)
 	pid_t pid;
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		struct child *c = NULL;
-		for (int i = 0; i < 4; i++)
+		for (int i = 0; i < NFIXED; i++)
 			if (m->fixed[i].pid == pid)
 				c = &m->fixed[i];
 		struct child **wp = &m->workers;
@@ -579,8 +729,10 @@ static void reap(struct master *m)
 			else
 				wp = &(*wp)->next;
 		}
-		if (c == NULL)
+		if (c == NULL) {
+			deliver_reaped(m, pid, status);
 			continue;
+		}
 		char st[64], pid_s[16];
 		snprintf(pid_s, sizeof(pid_s), "%d", (int)pid);
 		if (WIFSIGNALED(status))
@@ -623,7 +775,7 @@ static void reap(struct master *m)
 
 static int all_exited(struct master *m)
 {
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < NFIXED; i++)
 		if (m->fixed[i].pid > 0)
 			return 0;
 	return m->workers == NULL;
@@ -645,7 +797,7 @@ static void kill_all_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	log_warn("shutdown_forced", "reason", "roles did not stop within the grace period");
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < NFIXED; i++)
 		if (m->fixed[i].pid > 0)
 			kill(m->fixed[i].pid, SIGKILL);
 	for (struct child *w = m->workers; w; w = w->next)
@@ -682,7 +834,7 @@ static void sigterm_cb(evutil_socket_t fd, short what, void *arg)
 			close(m->listen_fds[i]);
 			m->listen_fds[i] = -1;
 		}
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < NFIXED; i++) {
 		evtimer_del(m->fixed[i].restart_ev);
 		send_shutdown(&m->fixed[i]);
 	}
@@ -800,6 +952,7 @@ int master_run(const struct master_opts *opts)
 	child_init(m, &m->fixed[CK_IMAP], CK_IMAP, "imap-login");
 	child_init(m, &m->fixed[CK_HTTP], CK_HTTP, "http-front");
 	child_init(m, &m->fixed[CK_AUTH], CK_AUTH, "auth");
+	child_init(m, &m->fixed[CK_QUEUE], CK_QUEUE, "queue");
 	if (add_listener(m, &m->fixed[CK_SMTP], &m->cfg.smtp, "smtp", "mx", 0, 0) < 0 ||
 	    add_listener(m, &m->fixed[CK_SMTP], &m->cfg.submission, "submission", "submission", 0, 1) < 0 ||
 	    add_listener(m, &m->fixed[CK_SMTP], &m->cfg.submissions, "submissions", "submissions", 1, 2) < 0 ||
@@ -817,6 +970,7 @@ int master_run(const struct master_opts *opts)
 	event_add(ev_int, NULL);
 	event_add(ev_hup, NULL);
 	child_spawn(m, &m->fixed[CK_AUTH]);
+	child_spawn(m, &m->fixed[CK_QUEUE]);
 	for (int i = 0; i < 3; i++)
 		if (m->fixed[i].nfds > 0)
 			child_spawn(m, &m->fixed[i]);

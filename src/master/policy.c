@@ -30,15 +30,26 @@ int role_policy_make(struct role_policy *rp, const char *role, const char *data_
 	rp->p.fs = SANDBOX_FS_PATHS;
 	if (strcmp(role, "auth") == 0) {
 		snprintf(rp->rw[0], sizeof(rp->rw[0]), "%s/auth", data_dir);
-	} else if (strcmp(role, "worker") == 0) {
+	} else if (strcmp(role, "worker") == 0 || strcmp(role, "deliver") == 0) {
 		if (!store_id_ok(store_id))
 			return -1;
 		snprintf(rp->rw[0], sizeof(rp->rw[0]), "%s/stores/%s", data_dir, store_id);
+	} else if (strcmp(role, "queue") == 0) {
+		/* the spool, and the directory to answer RCPT */
+		snprintf(rp->rw[0], sizeof(rp->rw[0]), "%s/spool", data_dir);
+		snprintf(rp->rw[1], sizeof(rp->rw[1]), "%s/directory", data_dir);
+		rp->rw_list[1] = rp->rw[1];
 	} else {
 		return -1;
 	}
 	rp->rw_list[0] = rp->rw[0];
-	rp->rw_list[1] = NULL;
+	if (rp->rw[1][0] == '\0')
+		rp->rw_list[1] = NULL;
 	rp->p.rw_dirs = rp->rw_list;
+	/* SQLite seeds its randomness (temporary names, WAL salts) from here;
+	 * without it it silently falls back to time and pid */
+	rp->ro_list[0] = "/dev/urandom";
+	rp->ro_list[1] = NULL;
+	rp->p.ro_paths = rp->ro_list;
 	return 0;
 }

@@ -2,7 +2,8 @@
  *
  *   smtp-in, imap-login, http-front   nothing (pre-authentication)
  *   auth                               DATA/auth (credentials) only
- *   worker                             DATA/stores/<its store id> only
+ *   worker, deliver                    DATA/stores/<its store id> only
+ *   queue                              DATA/spool and DATA/directory
  *
  * Used by the roles themselves and by `redoubt sandbox-probe`, so the
  * confinement tests exercise exactly the rules the server runs under.
@@ -15,6 +16,7 @@ struct role_policy {
 	struct sandbox_policy p;
 	char rw[2][4096];
 	const char *rw_list[3];
+	const char *ro_list[2];
 };
 
 int role_policy_make(struct role_policy *rp, const char *role, const char *data_dir,

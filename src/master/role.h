@@ -24,7 +24,11 @@ struct role_ctx {
 	const char *run_as_user;     /* NULL: stay (not root) */
 	int sandbox_on;
 	const char *principal;       /* worker */
-	const char *store_id;        /* worker */
+	const char *store_id;        /* worker, deliver */
+	int msg_fd;                  /* deliver: the queued message */
+	const char *rcpt;            /* deliver */
+	const char *from;            /* deliver */
+	const char *qid;             /* deliver */
 	/* from IPC_ROLE_CONFIG */
 	char hostname[256];
 	uint32_t fail_delay_ms;
@@ -52,5 +56,7 @@ int imap_login_main(struct role_ctx *ctx);
 int http_front_main(struct role_ctx *ctx);
 int auth_role_main(struct role_ctx *ctx);
 int worker_main(struct role_ctx *ctx);
+int queue_main(struct role_ctx *ctx);
+int deliver_main(struct role_ctx *ctx);
 
 #endif

@@ -1,0 +1,593 @@
+/* queue.c: the queue role. It owns DATA/spool, reads the directory to
+ * answer RCPT, makes accepted messages durable before smtp-in may say 250,
+ * and asks master to start one deliver child per recipient store.
+ *
+ * It talks to smtp-in over a link master created (IPC_QUEUE_LINK) and to
+ * master for deliveries; it never touches a network socket and cannot
+ * reach any store: filing is deliver's job, confined to one store. */
+#include "queue/spool.h"
+#include "master/role.h"
+#include "master/policy.h"
+#include "directory/directory.h"
+#include "directory/address.h"
+#include "lib/ipc.h"
+#include "lib/log.h"
+#include "limits.h"
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <event2/event.h>
+#include <sodium.h>
+
+struct txn {
+	uint32_t id;
+	int fd;
+	char qid[SPOOL_QID_LEN + 1];
+	struct spool_env env;
+	uint64_t size;
+	int failed;                  /* write error: answer it at COMMIT */
+	struct txn *next;
+};
+
+struct qmsg {
+	struct spool_env env;
+	time_t next_try;
+	uint8_t *inflight;           /* per recipient */
+	struct qmsg *next;
+};
+
+struct delivery {
+	int used;
+	uint32_t id;
+	struct qmsg *m;
+	uint32_t rcpt;
+};
+
+struct queue {
+	struct role_ctx *ctx;
+	struct event_base *base;
+	int spool_fd;
+	struct directory *dir;
+	int link_fd;
+	struct event *link_ev;
+	struct event *ipc_ev;
+	struct event *tick;
+	struct txn *txns;
+	unsigned ntxn;
+	struct qmsg *msgs;
+	struct delivery deliv[RD_QUEUE_MAX_DELIVERIES];
+	uint32_t next_deliv;
+	uint8_t *buf;
+	uint64_t max_size;
+	int stopping;
+};
+
+static void send_frame(int fd, enum ipc_type type, uint32_t id, uint32_t code, const char *text)
+{
+	struct ipc_msg m;
+	const char *err;
+	ipc_msg_init(&m, type, id);
+	ipc_put_u32(&m, code);
+	ipc_put_str(&m, text);
+	if (fd >= 0 && ipc_send(fd, &m, -1, &err) < 0)
+		log_error("ipc_send_failed", "reason", err);
+	ipc_msg_free(&m);
+}
+
+static void new_qid(char out[SPOOL_QID_LEN + 1])
+{
+	unsigned char r[SPOOL_QID_LEN / 2];
+	randombytes_buf(r, sizeof(r));
+	for (size_t i = 0; i < sizeof(r); i++)
+		snprintf(out + 2 * i, 3, "%02x", r[i]);
+}
+
+/* ---- RCPT ---- */
+
+static int count_cb(void *ctx, const char *address, const char *store_id)
+{
+	(void)address;
+	if (store_id != NULL)
+		(*(unsigned *)ctx)++;
+	return 0;
+}
+
+static void on_rcpt(struct queue *q, uint32_t id, struct ipc_reader *r)
+{
+	char addr[RD_MAX_ADDRESS + 1], canon[RD_MAX_ADDRESS + 1], reply[RD_MAX_ADDRESS + 80];
+	const char *err;
+	if (ipc_get_str(r, addr, sizeof(addr), &err) < 0 || ipc_end(r, &err) < 0 ||
+	    address_canon(addr, canon, sizeof(canon)) < 0) {
+		send_frame(q->link_fd, IPC_TXN_RCPT_REPLY, id, 1,
+			   "553 5.1.3 Recipient address not acceptable");
+		return;
+	}
+	unsigned local = 0;
+	int n = directory_resolve(q->dir, canon, count_cb, &local, &err);
+	if (n < 0) {
+		send_frame(q->link_fd, IPC_TXN_RCPT_REPLY, id, 2,
+			   "451 4.3.0 Temporary failure looking up the recipient");
+	} else if (local > 0) {
+		send_frame(q->link_fd, IPC_TXN_RCPT_REPLY, id, 0, "");
+	} else if (directory_domain_exists(q->dir, address_domain(canon))) {
+		snprintf(reply, sizeof(reply), "550 5.1.1 <%s>: no such user here", canon);
+		send_frame(q->link_fd, IPC_TXN_RCPT_REPLY, id, 1, reply);
+	} else {
+		snprintf(reply, sizeof(reply), "554 5.7.1 <%s>: relay access denied", canon);
+		send_frame(q->link_fd, IPC_TXN_RCPT_REPLY, id, 1, reply);
+	}
+}
+
+/* ---- transactions ---- */
+
+static struct txn *txn_find(struct queue *q, uint32_t id, struct txn ***prev_r)
+{
+	struct txn **pp = &q->txns;
+	for (; *pp != NULL; pp = &(*pp)->next)
+		if ((*pp)->id == id) {
+			if (prev_r)
+				*prev_r = pp;
+			return *pp;
+		}
+	return NULL;
+}
+
+static void txn_drop(struct queue *q, uint32_t id)
+{
+	struct txn **pp;
+	struct txn *t = txn_find(q, id, &pp);
+	char tmp[64];
+	if (t == NULL)
+		return;
+	*pp = t->next;
+	q->ntxn--;
+	if (t->fd >= 0)
+		close(t->fd);
+	snprintf(tmp, sizeof(tmp), "tmp/%s.msg", t->qid);
+	unlinkat(q->spool_fd, tmp, 0);
+	spool_env_free(&t->env);
+	free(t);
+}
+
+struct expand {
+	struct spool_env *env;
+};
+
+static int expand_cb(void *ctx, const char *address, const char *store_id)
+{
+	struct spool_env *env = ((struct expand *)ctx)->env;
+	if (store_id == NULL)
+		return 0;    /* outside forwarding: the relay is not built yet */
+	for (uint32_t i = 0; i < env->nrcpt; i++)
+		if (strcmp(env->rcpt[i].store_id, store_id) == 0)
+			return 0;    /* one copy per store */
+	if (env->nrcpt >= SPOOL_MAX_RCPT)
+		return 0;
+	struct spool_rcpt *rc = &env->rcpt[env->nrcpt++];
+	snprintf(rc->address, sizeof(rc->address), "%s", address);
+	snprintf(rc->store_id, sizeof(rc->store_id), "%s", store_id);
+	return 0;
+}
+
+static void on_begin(struct queue *q, uint32_t id, struct ipc_reader *r)
+{
+	const char *err;
+	uint32_t n;
+	struct txn *t = calloc(1, sizeof(*t));
+	if (t == NULL || q->ntxn >= RD_QUEUE_MAX_TXN || txn_find(q, id, NULL)) {
+		free(t);
+		send_frame(q->link_fd, IPC_TXN_RESULT, id, 451, "451 4.3.2 Too busy, try again later");
+		return;
+	}
+	char tls[96];
+	t->id = id;
+	t->fd = -1;
+	struct spool_env *e = &t->env;
+	if (ipc_get_str(r, e->from, sizeof(e->from), &err) < 0 ||
+	    ipc_get_str(r, e->helo, sizeof(e->helo), &err) < 0 ||
+	    ipc_get_str(r, e->peer, sizeof(e->peer), &err) < 0 ||
+	    ipc_get_str(r, tls, sizeof(tls), &err) < 0 ||
+	    ipc_get_str(r, e->auth, sizeof(e->auth), &err) < 0 ||
+	    ipc_get_str(r, e->params, sizeof(e->params), &err) < 0 ||
+	    ipc_get_u32(r, &n, &err) < 0 || n == 0 || n > SPOOL_MAX_RCPT) {
+		free(t);
+		send_frame(q->link_fd, IPC_TXN_RESULT, id, 554, "554 5.3.0 Malformed transaction");
+		return;
+	}
+	e->rcpt = calloc(SPOOL_MAX_RCPT, sizeof(*e->rcpt));
+	struct expand ex = { e };
+	for (uint32_t i = 0; e->rcpt != NULL && i < n; i++) {
+		char addr[RD_MAX_ADDRESS + 1];
+		if (ipc_get_str(r, addr, sizeof(addr), &err) < 0)
+			break;
+		directory_resolve(q->dir, addr, expand_cb, &ex, &err);
+	}
+	new_qid(t->qid);
+	snprintf(e->qid, sizeof(e->qid), "%s", t->qid);
+	e->arrived = (uint64_t)time(NULL);
+	char tmp[64];
+	snprintf(tmp, sizeof(tmp), "tmp/%s.msg", t->qid);
+	t->fd = openat(q->spool_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (e->rcpt == NULL || t->fd < 0)
+		t->failed = 1;
+	t->next = q->txns;
+	q->txns = t;
+	q->ntxn++;
+}
+
+static void on_data(struct queue *q, uint32_t id, struct ipc_reader *r)
+{
+	const uint8_t *p;
+	size_t len;
+	const char *err;
+	struct txn *t = txn_find(q, id, NULL);
+	if (t == NULL || ipc_get_bytes(r, &p, &len, RD_QUEUE_CHUNK, &err) < 0 || t->failed)
+		return;
+	if (__builtin_add_overflow(t->size, len, &t->size) || t->size > q->max_size + 65536) {
+		t->failed = 2;
+		return;
+	}
+	while (len > 0) {
+		ssize_t w = write(t->fd, p, len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			t->failed = errno == ENOSPC ? 3 : 1;
+			return;
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+}
+
+static struct qmsg *qmsg_add(struct queue *q, struct spool_env *env)
+{
+	struct qmsg *m = calloc(1, sizeof(*m));
+	if (m == NULL)
+		return NULL;
+	m->env = *env;
+	m->inflight = calloc(env->nrcpt ? env->nrcpt : 1, 1);
+	m->next = q->msgs;
+	q->msgs = m;
+	return m;
+}
+
+static void kick(struct queue *q);
+
+static void on_commit(struct queue *q, uint32_t id)
+{
+	struct txn *t = txn_find(q, id, NULL);
+	const char *err = "no such transaction";
+	char tmp[64], dst[64], reply[96];
+	if (t == NULL) {
+		send_frame(q->link_fd, IPC_TXN_RESULT, id, 451, "451 4.3.0 Transaction lost, try again");
+		return;
+	}
+	if (t->failed || t->env.nrcpt == 0) {
+		const char *why = t->failed == 2 ? "552 5.3.4 Message too big" :
+				  t->failed == 3 ? "452 4.3.1 Insufficient system storage" :
+				  t->env.nrcpt == 0 ? "554 5.5.1 No valid recipients" :
+				  "451 4.3.0 Local error in processing";
+		send_frame(q->link_fd, IPC_TXN_RESULT, id, (uint32_t)atoi(why), why);
+		txn_drop(q, id);
+		return;
+	}
+	/* Rule 7: durable before the 250: data, rename, envelope, directory. */
+	snprintf(tmp, sizeof(tmp), "tmp/%s.msg", t->qid);
+	snprintf(dst, sizeof(dst), "q/%s.msg", t->qid);
+	if (fsync(t->fd) < 0 || renameat(q->spool_fd, tmp, q->spool_fd, dst) < 0 ||
+	    spool_env_write(q->spool_fd, &t->env, &err) < 0) {
+		int full = errno == ENOSPC || strcmp(err, "disk full") == 0;
+		log_error("queue_write_failed", "qid", t->qid, "reason", full ? "disk full" : strerror(errno));
+		unlinkat(q->spool_fd, dst, 0);
+		send_frame(q->link_fd, IPC_TXN_RESULT, id, full ? 452 : 451,
+			   full ? "452 4.3.1 Insufficient system storage" :
+				  "451 4.3.0 Local error writing the queue");
+		txn_drop(q, id);
+		return;
+	}
+	close(t->fd);
+	t->fd = -1;
+	char sz[24], nr[16];
+	snprintf(sz, sizeof(sz), "%llu", (unsigned long long)t->size);
+	snprintf(nr, sizeof(nr), "%u", t->env.nrcpt);
+	log_info("queued", "qid", t->qid, "from", t->env.from, "size", sz, "stores", nr,
+		 "peer", t->env.peer);
+	snprintf(reply, sizeof(reply), "250 2.0.0 Ok: queued as %s", t->qid);
+	send_frame(q->link_fd, IPC_TXN_RESULT, id, 250, reply);
+	/* the spool now owns the envelope */
+	struct spool_env env = t->env;
+	t->env.rcpt = NULL;
+	t->env.nrcpt = 0;
+	txn_drop(q, id);   /* removes tmp/ name only: the message is in q/ */
+	qmsg_add(q, &env);
+	kick(q);
+}
+
+/* ---- deliveries ---- */
+
+static void qmsg_free(struct queue *q, struct qmsg *m)
+{
+	struct qmsg **pp = &q->msgs;
+	while (*pp && *pp != m)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = m->next;
+	spool_env_free(&m->env);
+	free(m->inflight);
+	free(m);
+}
+
+static void kick(struct queue *q)
+{
+	time_t now = time(NULL);
+	if (q->stopping)
+		return;
+	for (struct qmsg *m = q->msgs; m != NULL; m = m->next) {
+		if (m->next_try > now)
+			continue;
+		for (uint32_t i = 0; i < m->env.nrcpt; i++) {
+			if (m->env.rcpt[i].state != SPOOL_PENDING || m->inflight[i])
+				continue;
+			struct delivery *d = NULL;
+			for (size_t k = 0; k < RD_QUEUE_MAX_DELIVERIES && d == NULL; k++)
+				if (!q->deliv[k].used)
+					d = &q->deliv[k];
+			if (d == NULL)
+				return;
+			char name[64];
+			snprintf(name, sizeof(name), "q/%s.msg", m->env.qid);
+			int fd = openat(q->spool_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+			if (fd < 0) {
+				log_error("queue_message_missing", "qid", m->env.qid);
+				m->env.rcpt[i].state = SPOOL_FAILED;
+				continue;
+			}
+			struct ipc_msg msg;
+			const char *err;
+			ipc_msg_init(&msg, IPC_DELIVER, ++q->next_deliv);
+			ipc_put_str(&msg, m->env.qid);
+			ipc_put_str(&msg, m->env.rcpt[i].store_id);
+			ipc_put_str(&msg, m->env.rcpt[i].address);
+			ipc_put_str(&msg, m->env.from);
+			int r = ipc_send(q->ctx->ipc_fd, &msg, fd, &err);
+			ipc_msg_free(&msg);
+			close(fd);
+			if (r < 0)
+				return;
+			d->used = 1;
+			d->id = q->next_deliv;
+			d->m = m;
+			d->rcpt = i;
+			m->inflight[i] = 1;
+		}
+	}
+}
+
+static void on_deliver_done(struct queue *q, uint32_t id, struct ipc_reader *r)
+{
+	uint32_t status;
+	const char *err;
+	struct delivery *d = NULL;
+	for (size_t k = 0; k < RD_QUEUE_MAX_DELIVERIES; k++)
+		if (q->deliv[k].used && q->deliv[k].id == id)
+			d = &q->deliv[k];
+	if (d == NULL || ipc_get_u32(r, &status, &err) < 0)
+		return;
+	struct qmsg *m = d->m;
+	struct spool_rcpt *rc = &m->env.rcpt[d->rcpt];
+	d->used = 0;
+	m->inflight[d->rcpt] = 0;
+	rc->attempts++;
+	if (status == 0) {
+		rc->state = SPOOL_DELIVERED;
+		log_info("delivered", "qid", m->env.qid, "to", rc->address);
+	} else if (status == 2 ||
+		   (uint64_t)time(NULL) - m->env.arrived > RD_QUEUE_GIVE_UP_S) {
+		rc->state = SPOOL_FAILED;
+		/* bounces arrive with the relay; until then the log says it */
+		log_error("delivery_failed", "qid", m->env.qid, "to", rc->address);
+	} else {
+		m->next_try = time(NULL) + RD_QUEUE_RETRY_S;
+		log_warn("delivery_deferred", "qid", m->env.qid, "to", rc->address);
+	}
+	int pending = 0, inflight = 0;
+	for (uint32_t i = 0; i < m->env.nrcpt; i++) {
+		pending += m->env.rcpt[i].state == SPOOL_PENDING;
+		inflight += m->inflight[i];
+	}
+	if (!pending && !inflight) {
+		spool_remove(q->spool_fd, m->env.qid);
+		qmsg_free(q, m);
+	} else if (spool_env_write(q->spool_fd, &m->env, &err) < 0) {
+		/* the old envelope stays: at worst a recipient gets a duplicate
+		 * after a crash, never a loss */
+		log_error("queue_update_failed", "qid", m->env.qid, "reason", err);
+	}
+	kick(q);
+}
+
+/* ---- start-up recovery ---- */
+
+static void recover(struct queue *q)
+{
+	const char *err;
+	int tfd = openat(q->spool_fd, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = tfd >= 0 ? fdopendir(tfd) : NULL;
+	struct dirent *e;
+	/* nothing in tmp/ was ever acknowledged */
+	while (d && (e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			unlinkat(tfd, e->d_name, 0);
+	if (d)
+		closedir(d);
+	int qfd = openat(q->spool_fd, "q", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	d = qfd >= 0 ? fdopendir(qfd) : NULL;
+	unsigned n = 0;
+	while (d && (e = readdir(d)) != NULL) {
+		size_t l = strlen(e->d_name);
+		if (l != SPOOL_QID_LEN + 4)
+			continue;
+		char qid[SPOOL_QID_LEN + 1], other[64];
+		memcpy(qid, e->d_name, SPOOL_QID_LEN);
+		qid[SPOOL_QID_LEN] = '\0';
+		if (strcmp(e->d_name + SPOOL_QID_LEN, ".msg") == 0) {
+			snprintf(other, sizeof(other), "%s.env", qid);
+			if (faccessat(qfd, other, F_OK, 0) < 0)
+				unlinkat(qfd, e->d_name, 0);   /* crash before the 250 */
+			continue;
+		}
+		if (strcmp(e->d_name + SPOOL_QID_LEN, ".env") != 0)
+			continue;
+		struct spool_env env;
+		if (spool_env_read(q->spool_fd, qid, &env, &err) < 0) {
+			log_error("queue_bad_envelope", "qid", qid, "reason", err);
+			continue;
+		}
+		qmsg_add(q, &env);
+		n++;
+	}
+	if (d)
+		closedir(d);
+	char ns[16];
+	snprintf(ns, sizeof(ns), "%u", n);
+	log_info("queue_recovered", "messages", ns);
+}
+
+/* ---- event plumbing ---- */
+
+static void link_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct queue *q = arg;
+	(void)what;
+	for (int budget = 0; budget < 256; budget++) {
+		struct ipc_header h;
+		struct ipc_reader r;
+		const char *err;
+		int pfd;
+		int n = ipc_recv(fd, q->buf, IPC_RECV_BUFSIZE, &h, &r, &pfd, &err);
+		if (n == -2)
+			return;
+		if (pfd >= 0)
+			close(pfd);
+		if (n <= 0 || pfd >= 0) {
+			/* smtp-in went away: its open transactions die with it */
+			while (q->txns)
+				txn_drop(q, q->txns->id);
+			event_free(q->link_ev);
+			q->link_ev = NULL;
+			close(q->link_fd);
+			q->link_fd = -1;
+			return;
+		}
+		switch (h.type) {
+		case IPC_TXN_RCPT: on_rcpt(q, h.id, &r); break;
+		case IPC_TXN_BEGIN: on_begin(q, h.id, &r); break;
+		case IPC_TXN_DATA: on_data(q, h.id, &r); break;
+		case IPC_TXN_COMMIT: on_commit(q, h.id); break;
+		case IPC_TXN_ABORT: txn_drop(q, h.id); break;
+		default: log_error("ipc_bad_frame", "reason", "unexpected frame on the queue link");
+		}
+	}
+}
+
+static void master_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct queue *q = arg;
+	(void)what;
+	for (;;) {
+		struct ipc_header h;
+		struct ipc_reader r;
+		const char *err;
+		int pfd;
+		int n = ipc_recv(fd, q->buf, IPC_RECV_BUFSIZE, &h, &r, &pfd, &err);
+		if (n == -2)
+			return;
+		if (n <= 0 || h.type == IPC_SHUTDOWN) {
+			if (pfd >= 0)
+				close(pfd);
+			q->stopping = 1;
+			event_base_loopbreak(q->base);
+			return;
+		}
+		if (h.type == IPC_QUEUE_LINK && pfd >= 0) {
+			if (q->link_ev) {
+				event_free(q->link_ev);
+				close(q->link_fd);
+				while (q->txns)
+					txn_drop(q, q->txns->id);
+			}
+			q->link_fd = pfd;
+			evutil_make_socket_nonblocking(pfd);
+			q->link_ev = event_new(q->base, pfd, EV_READ | EV_PERSIST, link_cb, q);
+			event_add(q->link_ev, NULL);
+			continue;
+		}
+		if (pfd >= 0)
+			close(pfd);
+		if (h.type == IPC_DELIVER_DONE)
+			on_deliver_done(q, h.id, &r);
+	}
+}
+
+static void tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	kick(arg);
+}
+
+int queue_main(struct role_ctx *ctx)
+{
+	struct role_policy rp;
+	const char *err;
+	char path[4096];
+	if (role_policy_make(&rp, "queue", ctx->data_dir, NULL, ctx->run_as_user) < 0 ||
+	    role_confine(ctx, &rp.p) < 0)
+		return 1;
+	struct queue q = { .ctx = ctx, .link_fd = -1, .max_size = RD_STORE_MAX_MESSAGE };
+	snprintf(path, sizeof(path), "%s/spool", ctx->data_dir);
+	q.spool_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	snprintf(path, sizeof(path), "%s/directory", ctx->data_dir);
+	if (q.spool_fd < 0 || spool_prepare(q.spool_fd, &err) < 0 ||
+	    directory_open(path, 0, &q.dir, &err) < 0) {
+		log_error("queue_setup_failed", "reason", q.spool_fd < 0 ? strerror(errno) : err);
+		return 1;
+	}
+	if (sodium_init() < 0)
+		return 1;
+	q.buf = malloc(IPC_RECV_BUFSIZE);
+	q.base = event_base_new();
+	if (q.buf == NULL || q.base == NULL)
+		return 1;
+	recover(&q);
+	evutil_make_socket_nonblocking(ctx->ipc_fd);
+	q.ipc_ev = event_new(q.base, ctx->ipc_fd, EV_READ | EV_PERSIST, master_cb, &q);
+	q.tick = event_new(q.base, -1, EV_PERSIST, tick_cb, &q);
+	struct timeval tv = { .tv_sec = 5 };
+	event_add(q.ipc_ev, NULL);
+	event_add(q.tick, &tv);
+	role_send_ready(ctx);
+	log_info("role_ready");
+	kick(&q);
+	event_base_dispatch(q.base);
+	while (q.txns)
+		txn_drop(&q, q.txns->id);
+	while (q.msgs)
+		qmsg_free(&q, q.msgs);
+	if (q.link_ev)
+		event_free(q.link_ev);
+	event_free(q.ipc_ev);
+	event_free(q.tick);
+	event_base_free(q.base);
+	directory_close(&q.dir);
+	close(q.spool_fd);
+	free(q.buf);
+	log_info("role_stopped");
+	return 0;
+}

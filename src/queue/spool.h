@@ -1,0 +1,63 @@
+/* spool.h: the queue's files under DATA/spool.
+ *
+ *   spool/tmp/<qid>.msg   message being received (not yet acknowledged)
+ *   spool/q/<qid>.msg     accepted message, immutable
+ *   spool/q/<qid>.env     its envelope: a length-prefixed record
+ *
+ * Accepting is: write tmp/<qid>.msg, fsync, write tmp/<qid>.env, fsync,
+ * rename both into q/ (.msg first), fsync q/. Only then is 250 sent. A
+ * .msg without .env in q/ is a crash between the renames and is removed at
+ * start; tmp/ is emptied at start. The envelope record is the IPC field
+ * encoding (lib/ipc.h) behind an 8-octet header "RDQ1" + u32 length, so
+ * nothing in it is ever parsed as text: a recipient holding CR LF cannot
+ * forge a second record. Updating an envelope (a recipient delivered)
+ * writes a new file and renames it over the old one.
+ * Functions return 0 or -1 with *error_r. */
+#ifndef RD_SPOOL_H
+#define RD_SPOOL_H
+#include <stddef.h>
+#include <stdint.h>
+#include "limits.h"
+
+#define SPOOL_QID_LEN 16
+#define SPOOL_MAX_RCPT 1000
+
+enum spool_rcpt_state { SPOOL_PENDING = 0, SPOOL_DELIVERED = 1, SPOOL_FAILED = 2 };
+
+struct spool_rcpt {
+	char address[RD_MAX_ADDRESS + 1];
+	char store_id[65];
+	uint32_t state;
+	uint32_t attempts;
+};
+
+struct spool_env {
+	char qid[SPOOL_QID_LEN + 1];
+	uint64_t arrived;
+	char from[RD_MAX_ADDRESS + 1];
+	char helo[256];
+	char peer[64];
+	char auth[RD_MAX_ADDRESS + 1];
+	char params[512];
+	uint32_t nrcpt;
+	struct spool_rcpt *rcpt;     /* nrcpt entries, malloc'd */
+};
+
+/* Encode env into a record (caller frees *out) / decode a record. */
+int spool_env_encode(const struct spool_env *env, uint8_t **out, size_t *len,
+		     const char **error_r);
+int spool_env_decode(const uint8_t *rec, size_t len, struct spool_env *env,
+		     const char **error_r);
+void spool_env_free(struct spool_env *env);
+
+/* File operations relative to an open DATA/spool directory fd. */
+int spool_prepare(int spool_fd, const char **error_r);
+/* Write the envelope durably to q/<qid>.env (through tmp/ and rename). */
+int spool_env_write(int spool_fd, const struct spool_env *env, const char **error_r);
+int spool_env_read(int spool_fd, const char *qid, struct spool_env *env,
+		   const char **error_r);
+/* Remove q/<qid>.msg and q/<qid>.env (delivery complete). */
+int spool_remove(int spool_fd, const char *qid);
+/* fsync a directory beneath spool_fd ("q", "tmp"). */
+int spool_sync_dir(int spool_fd, const char *sub);
+#endif
