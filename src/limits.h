@@ -59,6 +59,8 @@
 /* Errors before the session is dropped: a client that keeps erring is
  * probing, not sending mail. */
 #define RD_SMTP_MAX_ERRORS      10u
+/* Recipients per message: RFC 5321 4.5.3.1.8 asks for at least 100. */
+#define RD_SMTP_MAX_RCPT        100u
 /* RFC 5321 4.5.3.2: the greeting / command timeout is 5 minutes. */
 #define RD_SMTP_CMD_TIMEOUT_S   300u
 /* ESMTP parameters on one MAIL or RCPT: fewer than ten are registered for

@@ -22,6 +22,7 @@ static const char main_usage[] =
 	"  alias    add | list | remove aliases\n"
 	"  check    validate configuration, permissions and the data directory\n"
 	"  serve    run the server in the foreground\n"
+	"  sandbox-probe  show that the kernel confines a role (see --help)\n"
 	"  version  print the version\n"
 	"\n"
 	"Every verb takes --help. Passwords are read from a prompt or\n"

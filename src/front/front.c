@@ -97,6 +97,7 @@ size_t front_conn_count(const struct front *f) { return f->nconns; }
 void front_set_role(struct front *f, void *role) { f->role = role; }
 void *conn_role(struct conn *c) { return c->f->role; }
 unsigned conn_id(const struct conn *c) { return c->id; }
+const struct front_limits *conn_limits(const struct conn *c) { return &c->f->cfg.limits; }
 void conn_set_raw(struct conn *c, int raw) { c->raw = raw; }
 
 struct conn *front_conn_by_id(struct front *f, unsigned id)

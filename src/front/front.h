@@ -11,6 +11,7 @@
 #ifndef RD_FRONT_H
 #define RD_FRONT_H
 #include <stddef.h>
+#include <stdint.h>
 #include <event2/event.h>
 #include <event2/bufferevent.h>
 #include <openssl/ssl.h>
@@ -52,6 +53,12 @@ struct front_listener_spec {
 	int implicit_tls;
 };
 
+/* Operator limits the front enforces (from redoubt.conf via master). */
+struct front_limits {
+	uint64_t max_message_size;
+	unsigned max_recipients;
+};
+
 struct front_config {
 	struct event_base *base;
 	SSL_CTX *tls;                /* NULL if no certificate */
@@ -60,6 +67,7 @@ struct front_config {
 	const struct front_proto *proto;
 	size_t max_line;
 	unsigned idle_timeout_s;
+	struct front_limits limits;
 };
 
 int front_create(const struct front_config *cfg, const struct front_listener_spec *ls,
@@ -76,6 +84,7 @@ struct conn *front_conn_by_id(struct front *f, unsigned id);
 /* Per-connection. */
 void *conn_role(struct conn *c);
 unsigned conn_id(const struct conn *c);
+const struct front_limits *conn_limits(const struct conn *c);
 /* Raw mode delivers bytes through on_raw instead of lines (SMTP DATA). */
 void conn_set_raw(struct conn *c, int raw);
 void *conn_proto_data(struct conn *c);

@@ -35,7 +35,8 @@ static void http_close(struct conn *c)
 	free(conn_proto_data(c));
 }
 
-static void respond(struct conn *c, int status, const char *reason, const char *body)
+static void respond_head(struct conn *c, int status, const char *reason, const char *body,
+			 int head_only)
 {
 	conn_printf(c, "HTTP/1.1 %d %s\r\n"
 		    "Content-Type: text/plain; charset=utf-8\r\n"
@@ -43,8 +44,13 @@ static void respond(struct conn *c, int status, const char *reason, const char *
 		    "Connection: close\r\n"
 		    "X-Content-Type-Options: nosniff\r\n"
 		    "Cache-Control: no-store\r\n"
-		    "\r\n%s", status, reason, strlen(body), body);
+		    "\r\n%s", status, reason, strlen(body), head_only ? "" : body);
 	conn_close_after_flush(c);
+}
+
+static void respond(struct conn *c, int status, const char *reason, const char *body)
+{
+	respond_head(c, status, reason, body, 0);
 }
 
 static void http_line(struct conn *c, const char *line, size_t len)
@@ -63,8 +69,7 @@ static void http_line(struct conn *c, const char *line, size_t len)
 	/* head complete */
 	if (strcmp(s->head.path, "/") == 0 && (s->head.method == HTTP_GET ||
 					       s->head.method == HTTP_HEAD)) {
-		respond(c, 200, "OK", s->head.method == HTTP_HEAD ? "" :
-			"redoubt\n");
+		respond_head(c, 200, "OK", "redoubt\n", s->head.method == HTTP_HEAD);
 		return;
 	}
 	respond(c, 404, "Not Found", "Not found\n");

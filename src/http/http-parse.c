@@ -25,7 +25,7 @@ static int path_ok(const char *p, size_t len, const char **error_r)
 {
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)p[i];
-		if (c <= 0x20 || c >= 0x7f || c == '\\') {
+		if (c <= 0x20 || c >= 0x7f || c == '\\' || c == ';') {
 			*error_r = "invalid character in path";
 			return 0;
 		}

@@ -28,16 +28,20 @@
 
 enum ipc_type {
 	IPC_NONE = 0,
-	/* master -> role, once after start: hostname, TLS certificate chain
-	 * and key (PEM). Roles never read key files themselves. */
+	/* master -> role, once after start: str hostname, u32 login failure
+	 * delay (ms), u64 Argon2 opslimit, u64 Argon2 memlimit (bytes),
+	 * u64 max message size, u32 max recipients, bytes TLS certificate
+	 * chain, bytes key (PEM; empty except for the TLS fronts). Roles
+	 * never read key files themselves. */
 	IPC_ROLE_CONFIG = 1,
-	/* front -> master: u32 session, str protocol, str user, str password,
-	 * str client address, u32 tls. Master forwards to auth. */
+	/* front -> master (header id = the front's session): str protocol,
+	 * str user, str password, str client address, u32 tls. Master
+	 * forwards it to auth under its own request id. */
 	IPC_AUTH_REQUEST = 2,
 	/* auth -> master: u32 result (1 ok, 0 refused, 2 temporary failure),
 	 * str canonical principal. */
 	IPC_AUTH_REPLY = 3,
-	/* master -> front: u32 session, u32 result, str principal; on success
+	/* master -> front (header id = session): u32 result, str principal; on success
 	 * one descriptor attached: the front's end of the channel to the
 	 * principal's worker. The front never names the principal itself. */
 	IPC_LOGIN_RESULT = 4,

@@ -5,6 +5,8 @@
 #include "lib/tls.h"
 #include "master/policy.h"
 #include "limits.h"
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <stdio.h>
@@ -51,6 +53,8 @@ static int read_role_config(struct role_ctx *ctx)
 	    ipc_get_u32(&r, &delay, &err) < 0 ||
 	    ipc_get_u64(&r, &ctx->argon2_ops, &err) < 0 ||
 	    ipc_get_u64(&r, &ctx->argon2_mem, &err) < 0 ||
+	    ipc_get_u64(&r, &ctx->max_message_size, &err) < 0 ||
+	    ipc_get_u32(&r, &ctx->max_recipients, &err) < 0 ||
 	    ipc_get_bytes(&r, &cert, &cl, RD_IPC_MAX_PAYLOAD, &err) < 0 ||
 	    ipc_get_bytes(&r, &key, &kl, RD_IPC_MAX_PAYLOAD, &err) < 0 ||
 	    ipc_end(&r, &err) < 0)
@@ -82,6 +86,16 @@ int role_confine(const struct role_ctx *ctx, const struct sandbox_policy *p)
 	const char *err;
 	if (!ctx->sandbox_on) {
 		log_warn("sandbox_off", "reason", "configuration says sandbox = off");
+		/* without the sandbox a role still never keeps root */
+		if (p->run_as_user != NULL && geteuid() == 0) {
+			struct passwd *pw = getpwnam(p->run_as_user);
+			if (pw == NULL || pw->pw_uid == 0 || setgroups(0, NULL) < 0 ||
+			    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) < 0 ||
+			    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) < 0) {
+				log_error("privilege_drop_failed", "user", p->run_as_user);
+				return -1;
+			}
+		}
 		return 0;
 	}
 	if (sandbox_apply(p, &err) < 0) {
@@ -289,6 +303,8 @@ int front_role_run(struct role_ctx *ctx, const struct front_proto *proto,
 		.base = fr.base, .tls = tls, .ipc_fd = ctx->ipc_fd,
 		.hostname = ctx->hostname, .proto = proto,
 		.max_line = max_line, .idle_timeout_s = idle_timeout_s,
+		.limits = { .max_message_size = ctx->max_message_size,
+			    .max_recipients = ctx->max_recipients },
 	};
 	if (fr.base == NULL || fr.buf == NULL ||
 	    front_create(&fc, ctx->listeners, ctx->nlisteners, &fr.front, &err) < 0) {

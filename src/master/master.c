@@ -44,6 +44,7 @@ struct child {
 	char principal[RD_MAX_ADDRESS + 1];
 	char store_id[65];
 	int pending[WORKER_MAX_PENDING];
+	char pending_peer[WORKER_MAX_PENDING][64];
 	int npending;
 	int retiring;                /* asked to stop: gets no new sessions */
 	struct child *next;          /* workers list */
@@ -133,12 +134,12 @@ static int bind_listener(const struct config_listen *l, const char *name, int *f
 {
 	char port[8];
 	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-				  .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE };
+				  .ai_flags = AI_NUMERICSERV | AI_PASSIVE };
 	struct addrinfo *ai;
 	snprintf(port, sizeof(port), "%u", l->port);
 	if (getaddrinfo(l->host, port, &hints, &ai) != 0) {
 		log_error("listen_failed", "listener", name, "address", l->host,
-			  "reason", "listen address must be a numeric IP address");
+			  "reason", "cannot resolve the listen address");
 		return -1;
 	}
 	int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -169,6 +170,8 @@ static void send_role_config(struct master *m, struct child *c)
 	ipc_put_u32(&msg, m->cfg.fail_delay_ms);
 	ipc_put_u64(&msg, m->cfg.argon2_opslimit);
 	ipc_put_u64(&msg, m->cfg.argon2_memlimit_kib * 1024u);
+	ipc_put_u64(&msg, m->cfg.max_message_size);
+	ipc_put_u32(&msg, m->cfg.max_recipients);
 	/* only the TLS-terminating fronts receive the key */
 	ipc_put_bytes(&msg, tls ? m->cert : NULL, tls ? m->cert_len : 0);
 	ipc_put_bytes(&msg, tls ? m->key : NULL, tls ? m->key_len : 0);
@@ -371,6 +374,7 @@ static void login_succeeded(struct master *m, struct auth_req *q, const char *pr
 		}
 		close(sv[0]);
 	} else if (w->npending < WORKER_MAX_PENDING) {
+		snprintf(w->pending_peer[w->npending], sizeof(w->pending_peer[0]), "%s", q->peer);
 		w->pending[w->npending++] = sv[0];
 	} else {
 		close(sv[0]);
@@ -489,7 +493,7 @@ static int handle_auth_reply(struct master *m, uint32_t id, struct ipc_reader *r
 static void worker_ready(struct child *w)
 {
 	for (int i = 0; i < w->npending; i++) {
-		if (worker_give_session(w, w->pending[i], "imap", "") < 0)
+		if (worker_give_session(w, w->pending[i], "imap", w->pending_peer[i]) < 0)
 			log_error("worker_session_lost", "principal", w->principal);
 		close(w->pending[i]);
 	}
@@ -713,6 +717,20 @@ static void child_ipc_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* Auth died with logins in flight: answer them "try later" now, rather
+ * than leave each client waiting for its idle timeout and the slot taken. */
+static void fail_pending_logins(struct master *m)
+{
+	for (size_t i = 0; i < RD_AUTH_MAX_PENDING; i++) {
+		struct auth_req *q = &m->reqs[i];
+		if (!q->used)
+			continue;
+		q->used = 0;
+		if (q->front->pid == q->front_pid)
+			send_login_result(q->front, q->session, 2, "", -1);
+	}
+}
+
 static void reap(struct master *m)
 {
 	int status;
@@ -748,6 +766,8 @@ static void reap(struct master *m)
 		child_drop_channel(c);
 		c->pid = 0;
 		c->ready = 0;
+		if (c->kind == CK_AUTH)
+			fail_pending_logins(m);
 		if (c->kind == CK_WORKER) {
 			for (int i = 0; i < c->npending; i++)
 				close(c->pending[i]);
@@ -864,9 +884,16 @@ static void sighup_cb(evutil_socket_t fd, short what, void *arg)
 		memcmp(&c.imap, &m->cfg.imap, sizeof(c.smtp)) != 0 ||
 		memcmp(&c.imaps, &m->cfg.imaps, sizeof(c.smtp)) != 0 ||
 		memcmp(&c.https, &m->cfg.https, sizeof(c.smtp)) != 0;
-	/* listeners and users are bound at start; everything else applies */
+	/* Listeners, users, the sandbox switch and TLS files are bound at
+	 * start (a reload must not turn the sandbox off behind the start-up
+	 * probe); the rest applies to roles started from now on. */
 	struct config keep = m->cfg;
 	m->cfg = c;
+	m->cfg.sandbox = keep.sandbox;
+	memcpy(m->cfg.user, keep.user, sizeof(m->cfg.user));
+	memcpy(m->cfg.front_user, keep.front_user, sizeof(m->cfg.front_user));
+	memcpy(m->cfg.tls_certificate, keep.tls_certificate, sizeof(m->cfg.tls_certificate));
+	memcpy(m->cfg.tls_key, keep.tls_key, sizeof(m->cfg.tls_key));
 	m->cfg.smtp = keep.smtp;
 	m->cfg.submission = keep.submission;
 	m->cfg.submissions = keep.submissions;

@@ -34,6 +34,8 @@ struct role_ctx {
 	uint32_t fail_delay_ms;
 	uint64_t argon2_ops;
 	uint64_t argon2_mem;
+	uint64_t max_message_size;
+	uint32_t max_recipients;
 	uint8_t *cert_pem;
 	size_t cert_len;
 	uint8_t *key_pem;

@@ -7,6 +7,7 @@
  * MAIL/RCPT/DATA/BDAT are refused with a permanent 502. The role cannot open
  * files: it asks master to verify credentials and is told yes or no. */
 #include "smtp/smtp-cmd.h"
+#include "smtp/smtp-txn.h"
 #include "master/role.h"
 #include "lib/log.h"
 #include "lib/sasl.h"
@@ -20,23 +21,45 @@
 enum smtp_state { S_GREETED, S_HELO, S_AUTH_PLAIN, S_AUTH_LOGIN_USER,
 		  S_AUTH_LOGIN_PASS, S_AUTH_WAIT };
 
-struct smtp_sess {
-	enum smtp_state state;
-	unsigned errors;
-	int authenticated;
-	char login_user[RD_MAX_ADDRESS + 1];
-};
-
 static int is_submission(struct conn *c)
 {
 	return strcmp(conn_listener_kind(c), "mx") != 0;
 }
 
+struct smtp_sess {
+	enum smtp_state state;
+	unsigned errors;
+	int authenticated;
+	char login_user[RD_MAX_ADDRESS + 1];
+	char principal[RD_MAX_ADDRESS + 1];
+	char helo[256];
+	struct smtp_txn *txn;
+};
+
+struct smtp_txn *smtp_sess_txn(struct conn *c);
+struct smtp_txn *smtp_sess_txn(struct conn *c)
+{
+	struct smtp_sess *s = conn_proto_data(c);
+	return s ? s->txn : NULL;
+}
+
+static struct smtp_sess_info sess_info(struct conn *c, struct smtp_sess *s)
+{
+	struct smtp_sess_info si = {
+		.helo = s->helo, .principal = s->principal, .submission = is_submission(c),
+		.max_size = conn_limits(c)->max_message_size,
+		.max_rcpt = conn_limits(c)->max_recipients,
+	};
+	return si;
+}
+
 static int smtp_open(struct conn *c)
 {
 	struct smtp_sess *s = calloc(1, sizeof(*s));
-	if (s == NULL)
+	if (s == NULL || (s->txn = smtp_txn_new()) == NULL) {
+		free(s);
 		return -1;
+	}
 	conn_set_proto_data(c, s);
 	conn_printf(c, "220 %s ESMTP redoubt\r\n", conn_hostname(c));
 	return 0;
@@ -45,8 +68,10 @@ static int smtp_open(struct conn *c)
 static void smtp_close(struct conn *c)
 {
 	struct smtp_sess *s = conn_proto_data(c);
-	if (s)
+	if (s) {
+		smtp_txn_free(c, s->txn);
 		explicit_bzero(s, sizeof(*s));
+	}
 	free(s);
 }
 
@@ -60,16 +85,25 @@ static void smtp_error(struct conn *c, struct smtp_sess *s, const char *reply)
 	}
 }
 
-static void smtp_ehlo(struct conn *c, struct smtp_sess *s, int extended)
+static void smtp_ehlo(struct conn *c, struct smtp_sess *s, int extended, const char *arg)
 {
 	s->state = S_HELO;
+	smtp_txn_reset(c, s->txn);
+	/* kept for the Received header: printable, bounded */
+	size_t o = 0;
+	for (const char *p = arg; *p && *p != ' ' && o + 1 < sizeof(s->helo); p++)
+		s->helo[o++] = (*p > 0x20 && *p < 0x7f && *p != '(' && *p != ')') ? *p : '?';
+	s->helo[o] = '\0';
 	if (!extended) {
 		conn_printf(c, "250 %s\r\n", conn_hostname(c));
 		return;
 	}
 	conn_printf(c, "250-%s\r\n", conn_hostname(c));
-	conn_printf(c, "250-SIZE %u\r\n", RD_STORE_MAX_MESSAGE);
+	conn_printf(c, "250-PIPELINING\r\n");
+	conn_printf(c, "250-SIZE %llu\r\n", (unsigned long long)conn_limits(c)->max_message_size);
 	conn_printf(c, "250-8BITMIME\r\n");
+	conn_printf(c, "250-SMTPUTF8\r\n");
+	conn_printf(c, "250-DSN\r\n");
 	if (!conn_is_tls(c) && conn_tls_available(c))
 		conn_printf(c, "250-STARTTLS\r\n");
 	if (conn_is_tls(c) && is_submission(c) && !s->authenticated)
@@ -195,7 +229,7 @@ static void smtp_line(struct conn *c, const char *line, size_t len)
 			smtp_error(c, s, "501 5.5.4 Syntax: EHLO hostname");
 			return;
 		}
-		smtp_ehlo(c, s, cmd.verb == SMTP_EHLO);
+		smtp_ehlo(c, s, cmd.verb == SMTP_EHLO, cmd.arg);
 		return;
 	case SMTP_STARTTLS:
 		if (cmd.arg[0] != '\0') {
@@ -208,6 +242,7 @@ static void smtp_line(struct conn *c, const char *line, size_t len)
 			conn_printf(c, "220 2.0.0 Ready to start TLS\r\n");
 			/* RFC 3207 4.2: forget everything learned before TLS */
 			s->state = S_GREETED;
+			smtp_txn_reset(c, s->txn);
 			conn_starttls(c);
 		}
 		return;
@@ -222,6 +257,7 @@ static void smtp_line(struct conn *c, const char *line, size_t len)
 		conn_printf(c, "250 2.0.0 OK\r\n");
 		return;
 	case SMTP_RSET:
+		smtp_txn_reset(c, s->txn);
 		conn_printf(c, "250 2.0.0 OK\r\n");
 		return;
 	case SMTP_HELP:
@@ -236,9 +272,28 @@ static void smtp_line(struct conn *c, const char *line, size_t len)
 		return;
 	case SMTP_MAIL:
 	case SMTP_RCPT:
-	case SMTP_DATA:
+	case SMTP_DATA: {
+		if (s->state == S_GREETED) {
+			smtp_error(c, s, "503 5.5.1 Send EHLO first");
+			return;
+		}
+		struct smtp_sess_info si = sess_info(c, s);
+		unsigned before = s->errors;
+		if (cmd.verb == SMTP_MAIL)
+			smtp_txn_mail(c, s->txn, &si, cmd.arg, &s->errors);
+		else if (cmd.verb == SMTP_RCPT)
+			smtp_txn_rcpt(c, s->txn, &si, cmd.arg, &s->errors);
+		else
+			smtp_txn_data(c, s->txn, &si, cmd.arg, &s->errors);
+		if (s->errors > before && s->errors >= RD_SMTP_MAX_ERRORS) {
+			conn_printf(c, "421 4.7.0 %s Too many errors, closing connection\r\n",
+				    conn_hostname(c));
+			conn_close_after_flush(c);
+		}
+		return;
+	}
 	case SMTP_BDAT:
-		smtp_error(c, s, "502 5.5.1 Mail transactions are not enabled in this build yet");
+		smtp_error(c, s, "502 5.5.1 BDAT (CHUNKING) is not supported yet; use DATA");
 		return;
 	default:
 		smtp_error(c, s, "500 5.5.2 Command unrecognized");
@@ -254,6 +309,7 @@ static void smtp_login(struct conn *c, int result, const char *principal, int fd
 	explicit_bzero(s->login_user, sizeof(s->login_user));
 	if (result == 1) {
 		s->authenticated = 1;
+		snprintf(s->principal, sizeof(s->principal), "%s", principal);
 		conn_printf(c, "235 2.7.0 Authentication successful\r\n");
 		log_info("smtp_auth", "principal", principal, "peer", conn_peer(c));
 	} else if (result == 2) {
@@ -278,7 +334,34 @@ static void smtp_shutdown(struct conn *c)
 	conn_printf(c, "421 4.3.2 %s Service shutting down\r\n", conn_hostname(c));
 }
 
+static size_t smtp_raw(struct conn *c, const unsigned char *p, size_t len)
+{
+	struct smtp_sess *s = conn_proto_data(c);
+	return smtp_txn_raw(c, s->txn, p, len);
+}
+
+static void *smtp_role_init(struct front *f, struct event_base *base)
+{
+	return smtp_link_new(f, base);
+}
+
+static void smtp_role_free(void *role)
+{
+	smtp_link_free(role);
+}
+
+static void smtp_master_frame(void *role, int type, unsigned id, void *reader, int fd)
+{
+	(void)id;
+	(void)reader;
+	smtp_link_master_frame(role, type, fd);
+}
+
 static const struct front_proto smtp_proto = {
+	.on_raw = smtp_raw,
+	.role_init = smtp_role_init,
+	.role_free = smtp_role_free,
+	.on_master_frame = smtp_master_frame,
 	.name = "smtp",
 	.on_open = smtp_open,
 	.on_line = smtp_line,

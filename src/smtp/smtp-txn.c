@@ -1,0 +1,442 @@
+#include "smtp/smtp-txn.h"
+#include "smtp/smtp-path.h"
+#include "smtp/smtp-data.h"
+#include "lib/buffer.h"
+#include "lib/ipc.h"
+#include "lib/log.h"
+#include "limits.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+#include <event2/event.h>
+
+struct smtp_link {
+	struct front *front;
+	struct event_base *base;
+	int fd;
+	struct event *ev;
+	uint8_t *buf;
+};
+
+enum txn_wait { W_NONE, W_RCPT, W_RESULT };
+
+struct smtp_txn {
+	int has_mail;
+	struct smtp_path mail;
+	char (*rcpt)[RD_MAX_ADDRESS + 1];
+	unsigned nrcpt;
+	char pending_rcpt[RD_MAX_ADDRESS + 1];
+	enum txn_wait wait;
+	int begun;                  /* IPC_TXN_BEGIN sent */
+	int in_data;
+	struct smtp_data dm;
+	struct buffer chunk;
+	uint64_t total;             /* octets of this message so far */
+	uint64_t max_size;
+	int too_big;                /* over max_size: discard to the end */
+};
+
+static struct smtp_link *link_of(struct conn *c)
+{
+	return conn_role(c);
+}
+
+static int link_send(struct smtp_link *l, struct ipc_msg *m)
+{
+	const char *err;
+	if (l == NULL || l->fd < 0)
+		return -1;
+	if (ipc_send(l->fd, m, -1, &err) < 0) {
+		log_error("queue_link_send_failed", "reason", err);
+		return -1;
+	}
+	return 0;
+}
+
+static int link_simple(struct conn *c, enum ipc_type type)
+{
+	struct ipc_msg m;
+	ipc_msg_init(&m, type, conn_id(c));
+	int r = link_send(link_of(c), &m);
+	ipc_msg_free(&m);
+	return r;
+}
+
+struct smtp_txn *smtp_txn_new(void)
+{
+	struct smtp_txn *t = calloc(1, sizeof(*t));
+	if (t == NULL)
+		return NULL;
+	t->rcpt = calloc(RD_SMTP_MAX_RCPT, sizeof(*t->rcpt));
+	if (t->rcpt == NULL) {
+		free(t);
+		return NULL;
+	}
+	buffer_init(&t->chunk, RD_QUEUE_CHUNK + RD_SMTP_MAX_DATA_LINE + 4096);
+	return t;
+}
+
+void smtp_txn_reset(struct conn *c, struct smtp_txn *t)
+{
+	if (t->begun)
+		link_simple(c, IPC_TXN_ABORT);
+	t->begun = 0;
+	t->has_mail = 0;
+	t->nrcpt = 0;
+	t->in_data = 0;
+	t->wait = W_NONE;
+	buffer_reset(&t->chunk);
+	conn_set_raw(c, 0);
+}
+
+void smtp_txn_free(struct conn *c, struct smtp_txn *t)
+{
+	if (t == NULL)
+		return;
+	if (t->begun)
+		link_simple(c, IPC_TXN_ABORT);
+	buffer_free(&t->chunk);
+	free(t->rcpt);
+	free(t);
+}
+
+static void reply_err(struct conn *c, unsigned *errs, const char *text)
+{
+	conn_printf(c, "%s\r\n", text);
+	if (text[0] == '5')
+		(*errs)++;
+}
+
+static int same_address(const char *a, const char *b)
+{
+	return strcasecmp(a, b) == 0;
+}
+
+void smtp_txn_mail(struct conn *c, struct smtp_txn *t, const struct smtp_sess_info *si,
+		   const char *arg, unsigned *errs)
+{
+	const char *status;
+	if (t->has_mail) {
+		reply_err(c, errs, "503 5.5.1 Sender already given; RSET first");
+		return;
+	}
+	if (si->submission && si->principal[0] == '\0') {
+		reply_err(c, errs, "530 5.7.0 Authentication required");
+		return;
+	}
+	if (smtp_path_parse(SMTP_PATH_MAIL, arg, strlen(arg), 1, &t->mail, &status) != SMTP_PATH_OK) {
+		reply_err(c, errs, status);
+		return;
+	}
+	if (t->mail.has_size && t->mail.size > (si->max_size ? si->max_size : RD_STORE_MAX_MESSAGE)) {
+		reply_err(c, errs, "552 5.3.4 Message size exceeds the fixed maximum message size");
+		return;
+	}
+	/* Submission: a user sends only as themselves ("send as" grants
+	 * come with the directory's grants). */
+	if (si->submission && !t->mail.null_path && !same_address(t->mail.address, si->principal)) {
+		log_warn("send_as_refused", "principal", si->principal, "from", t->mail.address,
+			 "peer", conn_peer(c));
+		reply_err(c, errs, "553 5.7.1 Sender address not owned by the authenticated user");
+		return;
+	}
+	t->has_mail = 1;
+	t->nrcpt = 0;
+	conn_printf(c, "250 2.1.0 Ok\r\n");
+}
+
+void smtp_txn_rcpt(struct conn *c, struct smtp_txn *t, const struct smtp_sess_info *si,
+		   const char *arg, unsigned *errs)
+{
+	struct smtp_path p;
+	const char *status;
+	if (!t->has_mail) {
+		reply_err(c, errs, "503 5.5.1 Need MAIL before RCPT");
+		return;
+	}
+	if (smtp_path_parse(SMTP_PATH_RCPT, arg, strlen(arg), t->mail.smtputf8, &p, &status) !=
+	    SMTP_PATH_OK) {
+		reply_err(c, errs, status);
+		return;
+	}
+	if (t->nrcpt >= RD_SMTP_MAX_RCPT || (si->max_rcpt && t->nrcpt >= si->max_rcpt)) {
+		conn_printf(c, "452 4.5.3 Too many recipients\r\n");
+		return;
+	}
+	const char *addr = p.postmaster ? "postmaster" : p.address;
+	struct ipc_msg m;
+	ipc_msg_init(&m, IPC_TXN_RCPT, conn_id(c));
+	ipc_put_str(&m, addr);
+	int r = link_send(link_of(c), &m);
+	ipc_msg_free(&m);
+	if (r < 0) {
+		conn_printf(c, "451 4.3.0 Queue not available, try again later\r\n");
+		return;
+	}
+	snprintf(t->pending_rcpt, sizeof(t->pending_rcpt), "%s", addr);
+	t->wait = W_RCPT;
+	conn_pause(c);
+}
+
+static void received_header(struct conn *c, struct smtp_txn *t, const struct smtp_sess_info *si)
+{
+	char date[64], tls[96];
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
+	conn_tls_describe(c, tls, sizeof(tls));
+	/* RFC 3848 protocol names */
+	const char *with = conn_is_tls(c) ? (si->principal[0] ? "ESMTPSA" : "ESMTPS") :
+			   (si->principal[0] ? "ESMTPA" : "ESMTP");
+	buffer_printf(&t->chunk, "Received: from %s (%s [%s])\r\n\tby %s (redoubt) with %s",
+		      si->helo, conn_peer(c), conn_peer(c), conn_hostname(c), with);
+	if (conn_is_tls(c))
+		buffer_printf(&t->chunk, "\r\n\t(%s)", tls);
+	if (t->nrcpt == 1)
+		buffer_printf(&t->chunk, "\r\n\tfor <%s>", t->rcpt[0]);
+	buffer_printf(&t->chunk, "; %s\r\n", date);
+}
+
+void smtp_txn_data(struct conn *c, struct smtp_txn *t, const struct smtp_sess_info *si,
+		   const char *arg, unsigned *errs)
+{
+	if (arg[0] != '\0') {
+		reply_err(c, errs, "501 5.5.4 DATA takes no arguments");
+		return;
+	}
+	if (!t->has_mail) {
+		reply_err(c, errs, "503 5.5.1 Need MAIL command");
+		return;
+	}
+	if (t->nrcpt == 0) {
+		reply_err(c, errs, "554 5.5.1 No valid recipients");
+		return;
+	}
+	char tls[96], params[512];
+	conn_tls_describe(c, tls, sizeof(tls));
+	snprintf(params, sizeof(params), "BODY=%s%s%s%s",
+		 t->mail.body == SMTP_BODY_8BITMIME ? "8BITMIME" : "7BIT",
+		 t->mail.smtputf8 ? " SMTPUTF8" : "",
+		 t->mail.ret == SMTP_RET_HDRS ? " RET=HDRS" : t->mail.ret == SMTP_RET_FULL ? " RET=FULL" : "",
+		 t->mail.envid[0] ? " ENVID=set" : "");
+	struct ipc_msg m;
+	ipc_msg_init(&m, IPC_TXN_BEGIN, conn_id(c));
+	ipc_put_str(&m, t->mail.address);
+	ipc_put_str(&m, si->helo);
+	ipc_put_str(&m, conn_peer(c));
+	ipc_put_str(&m, tls);
+	ipc_put_str(&m, si->principal);
+	ipc_put_str(&m, params);
+	ipc_put_u32(&m, t->nrcpt);
+	for (unsigned i = 0; i < t->nrcpt; i++)
+		ipc_put_str(&m, t->rcpt[i]);
+	int r = link_send(link_of(c), &m);
+	ipc_msg_free(&m);
+	if (r < 0) {
+		conn_printf(c, "451 4.3.0 Queue not available, try again later\r\n");
+		return;
+	}
+	t->begun = 1;
+	t->in_data = 1;
+	t->total = 0;
+	t->too_big = 0;
+	t->max_size = si->max_size ? si->max_size : RD_STORE_MAX_MESSAGE;
+	buffer_reset(&t->chunk);
+	received_header(c, t, si);
+	smtp_data_init(&t->dm);
+	conn_printf(c, "354 End data with <CR><LF>.<CR><LF>\r\n");
+	conn_set_raw(c, 1);
+}
+
+static int flush_chunk(struct conn *c, struct smtp_txn *t)
+{
+	struct ipc_msg m;
+	size_t off = 0;
+	while (off < t->chunk.len) {
+		size_t n = t->chunk.len - off;
+		if (n > RD_QUEUE_CHUNK)
+			n = RD_QUEUE_CHUNK;
+		ipc_msg_init(&m, IPC_TXN_DATA, conn_id(c));
+		ipc_put_bytes(&m, t->chunk.data + off, n);
+		int r = link_send(link_of(c), &m);
+		ipc_msg_free(&m);
+		if (r < 0)
+			return -1;
+		off += n;
+	}
+	buffer_reset(&t->chunk);
+	return 0;
+}
+
+static void finish(struct smtp_txn *t)
+{
+	t->begun = 0;
+	t->has_mail = 0;
+	t->nrcpt = 0;
+	buffer_reset(&t->chunk);
+}
+
+size_t smtp_txn_raw(struct conn *c, struct smtp_txn *t, const unsigned char *p, size_t len)
+{
+	size_t used = 0;
+	while (used < len) {
+		/* output never exceeds input, so this never overflows chunk */
+		size_t room = t->chunk.max - t->chunk.len;
+		size_t n = len - used < room ? len - used : room;
+		size_t consumed = 0;
+		size_t before = t->chunk.len;
+		int r = smtp_data_feed(&t->dm, p + used, n, &consumed, &t->chunk);
+		used += consumed;
+		t->total += t->chunk.len - before;
+		if (t->total > t->max_size && !t->too_big) {
+			t->too_big = 1;
+			link_simple(c, IPC_TXN_ABORT);
+			t->begun = 0;
+		}
+		if (t->too_big)
+			buffer_reset(&t->chunk);   /* read to the end, keep nothing */
+		if (r == SMTP_DATA_MORE) {
+			if (!t->too_big && t->chunk.len >= RD_QUEUE_CHUNK && flush_chunk(c, t) < 0)
+				goto link_lost;
+			if (consumed == 0)
+				break;
+			continue;
+		}
+		t->in_data = 0;
+		conn_set_raw(c, 0);
+		if (r == SMTP_DATA_DONE && !t->too_big) {
+			if (flush_chunk(c, t) < 0 || link_simple(c, IPC_TXN_COMMIT) < 0)
+				goto link_lost;
+			t->wait = W_RESULT;
+			conn_pause(c);
+			return used;
+		}
+		/* refused: the whole message has been read up to its end */
+		if (t->begun)
+			link_simple(c, IPC_TXN_ABORT);
+		finish(t);
+		conn_printf(c, "%s\r\n", t->too_big ?
+			    "552 5.3.4 Message size exceeds the fixed maximum message size" :
+			    smtp_data_reply(t->dm.reason));
+		return used;
+	}
+	return used;
+link_lost:
+	t->begun = 0;
+	smtp_txn_reset(c, t);
+	conn_printf(c, "451 4.3.0 Queue not available, try again later\r\n");
+	conn_close_after_flush(c);
+	return len;
+}
+
+/* ---- the link ---- */
+
+struct smtp_txn *smtp_sess_txn(struct conn *c);
+
+static void link_frame(struct smtp_link *l, struct ipc_header *h, struct ipc_reader *r)
+{
+	struct conn *c = front_conn_by_id(l->front, h->id);
+	uint32_t code;
+	char text[RD_MAX_ADDRESS + 128];
+	const char *err;
+	if (c == NULL)
+		return;    /* the client left meanwhile */
+	struct smtp_txn *t = smtp_sess_txn(c);
+	if (t == NULL || ipc_get_u32(r, &code, &err) < 0 ||
+	    ipc_get_str(r, text, sizeof(text), &err) < 0)
+		return;
+	if (h->type == IPC_TXN_RCPT_REPLY && t->wait == W_RCPT) {
+		t->wait = W_NONE;
+		if (code == 0 && t->nrcpt < RD_SMTP_MAX_RCPT) {
+			memcpy(t->rcpt[t->nrcpt++], t->pending_rcpt, sizeof(t->pending_rcpt));
+			conn_printf(c, "250 2.1.5 Ok\r\n");
+		} else {
+			conn_printf(c, "%s\r\n", text);
+		}
+		conn_resume(c);
+	} else if (h->type == IPC_TXN_RESULT && t->wait == W_RESULT) {
+		t->wait = W_NONE;
+		finish(t);
+		conn_printf(c, "%s\r\n", text);
+		conn_resume(c);
+	} else if (h->type == IPC_TXN_RESULT && t->begun) {
+		/* the queue refused early (busy): remember to tell at the end */
+		t->begun = 0;
+	}
+}
+
+static void link_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct smtp_link *l = arg;
+	(void)what;
+	for (int budget = 0; budget < 256; budget++) {
+		struct ipc_header h;
+		struct ipc_reader r;
+		const char *err;
+		int pfd;
+		int n = ipc_recv(fd, l->buf, IPC_RECV_BUFSIZE, &h, &r, &pfd, &err);
+		if (n == -2)
+			return;
+		if (pfd >= 0)
+			close(pfd);
+		if (n <= 0) {
+			log_warn("queue_link_lost");
+			event_free(l->ev);
+			l->ev = NULL;
+			close(l->fd);
+			l->fd = -1;
+			return;
+		}
+		link_frame(l, &h, &r);
+	}
+}
+
+struct smtp_link *smtp_link_new(struct front *f, struct event_base *base)
+{
+	struct smtp_link *l = calloc(1, sizeof(*l));
+	if (l == NULL)
+		return NULL;
+	l->front = f;
+	l->base = base;
+	l->fd = -1;
+	l->buf = malloc(IPC_RECV_BUFSIZE);
+	if (l->buf == NULL) {
+		free(l);
+		return NULL;
+	}
+	return l;
+}
+
+void smtp_link_free(struct smtp_link *l)
+{
+	if (l == NULL)
+		return;
+	if (l->ev)
+		event_free(l->ev);
+	if (l->fd >= 0)
+		close(l->fd);
+	free(l->buf);
+	free(l);
+}
+
+void smtp_link_master_frame(struct smtp_link *l, int type, int fd)
+{
+	if (type != IPC_QUEUE_LINK || fd < 0 || l == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	if (l->ev)
+		event_free(l->ev);
+	if (l->fd >= 0)
+		close(l->fd);
+	l->fd = fd;
+	evutil_make_socket_nonblocking(fd);
+	l->ev = event_new(l->base, fd, EV_READ | EV_PERSIST, link_cb, l);
+	event_add(l->ev, NULL);
+	log_info("queue_link_up");
+}
