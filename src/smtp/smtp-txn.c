@@ -319,8 +319,11 @@ size_t smtp_txn_raw(struct conn *c, struct smtp_txn *t, const unsigned char *p, 
 		if (t->begun)
 			link_simple(c, IPC_TXN_ABORT);
 		finish(t);
+		/* issue 9 asks for 500 5.5.2 on an over-long line */
 		conn_printf(c, "%s\r\n", t->too_big ?
 			    "552 5.3.4 Message size exceeds the fixed maximum message size" :
+			    t->dm.reason == SMTP_DATA_LINE_TOO_LONG ?
+			    "500 5.5.2 Line too long: more than 998 octets (RFC 5322 2.1.1)" :
 			    smtp_data_reply(t->dm.reason));
 		return used;
 	}
