@@ -104,6 +104,7 @@ static void smtp_ehlo(struct conn *c, struct smtp_sess *s, int extended, const c
 	conn_printf(c, "250-8BITMIME\r\n");
 	conn_printf(c, "250-SMTPUTF8\r\n");
 	conn_printf(c, "250-DSN\r\n");
+	conn_printf(c, "250-CHUNKING\r\n");
 	if (!conn_is_tls(c) && conn_tls_available(c))
 		conn_printf(c, "250-STARTTLS\r\n");
 	if (conn_is_tls(c) && is_submission(c) && !s->authenticated)
@@ -272,6 +273,7 @@ static void smtp_line(struct conn *c, const char *line, size_t len)
 		return;
 	case SMTP_MAIL:
 	case SMTP_RCPT:
+	case SMTP_BDAT:
 	case SMTP_DATA: {
 		if (s->state == S_GREETED) {
 			smtp_error(c, s, "503 5.5.1 Send EHLO first");
@@ -283,6 +285,8 @@ static void smtp_line(struct conn *c, const char *line, size_t len)
 			smtp_txn_mail(c, s->txn, &si, cmd.arg, &s->errors);
 		else if (cmd.verb == SMTP_RCPT)
 			smtp_txn_rcpt(c, s->txn, &si, cmd.arg, &s->errors);
+		else if (cmd.verb == SMTP_BDAT)
+			smtp_txn_bdat(c, s->txn, &si, cmd.arg, &s->errors);
 		else
 			smtp_txn_data(c, s->txn, &si, cmd.arg, &s->errors);
 		if (s->errors > before && s->errors >= RD_SMTP_MAX_ERRORS) {
@@ -292,9 +296,7 @@ static void smtp_line(struct conn *c, const char *line, size_t len)
 		}
 		return;
 	}
-	case SMTP_BDAT:
-		smtp_error(c, s, "502 5.5.1 BDAT (CHUNKING) is not supported yet; use DATA");
-		return;
+
 	default:
 		smtp_error(c, s, "500 5.5.2 Command unrecognized");
 	}

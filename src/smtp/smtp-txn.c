@@ -37,6 +37,12 @@ struct smtp_txn {
 	uint64_t total;             /* octets of this message so far */
 	uint64_t max_size;
 	int too_big;                /* over max_size: discard to the end */
+	/* BDAT (RFC 3030) */
+	int in_bdat;
+	uint64_t bdat_left;         /* octets of the current chunk still to read */
+	uint64_t bdat_size;
+	int bdat_last;
+	const char *bdat_error;     /* refuse after reading the chunk */
 };
 
 static struct smtp_link *link_of(struct conn *c)
@@ -87,6 +93,7 @@ void smtp_txn_reset(struct conn *c, struct smtp_txn *t)
 	t->has_mail = 0;
 	t->nrcpt = 0;
 	t->in_data = 0;
+	t->in_bdat = 0;
 	t->wait = W_NONE;
 	buffer_reset(&t->chunk);
 	conn_set_raw(c, 0);
@@ -201,21 +208,9 @@ static void received_header(struct conn *c, struct smtp_txn *t, const struct smt
 	buffer_printf(&t->chunk, "; %s\r\n", date);
 }
 
-void smtp_txn_data(struct conn *c, struct smtp_txn *t, const struct smtp_sess_info *si,
-		   const char *arg, unsigned *errs)
+/* Tell the queue a message starts; 0, or -1 after answering 451. */
+static int txn_begin(struct conn *c, struct smtp_txn *t, const struct smtp_sess_info *si)
 {
-	if (arg[0] != '\0') {
-		reply_err(c, errs, "501 5.5.4 DATA takes no arguments");
-		return;
-	}
-	if (!t->has_mail) {
-		reply_err(c, errs, "503 5.5.1 Need MAIL command");
-		return;
-	}
-	if (t->nrcpt == 0) {
-		reply_err(c, errs, "554 5.5.1 No valid recipients");
-		return;
-	}
 	char tls[96], params[512];
 	conn_tls_describe(c, tls, sizeof(tls));
 	snprintf(params, sizeof(params), "BODY=%s%s%s%s",
@@ -238,18 +233,128 @@ void smtp_txn_data(struct conn *c, struct smtp_txn *t, const struct smtp_sess_in
 	ipc_msg_free(&m);
 	if (r < 0) {
 		conn_printf(c, "451 4.3.0 Queue not available, try again later\r\n");
-		return;
+		return -1;
 	}
 	t->begun = 1;
-	t->in_data = 1;
 	t->total = 0;
 	t->too_big = 0;
 	t->max_size = si->max_size ? si->max_size : RD_STORE_MAX_MESSAGE;
 	buffer_reset(&t->chunk);
 	received_header(c, t, si);
+	return 0;
+}
+
+static const char *txn_ready(struct smtp_txn *t)
+{
+	if (!t->has_mail)
+		return "503 5.5.1 Need MAIL command";
+	if (t->nrcpt == 0)
+		return "554 5.5.1 No valid recipients";
+	return NULL;
+}
+
+void smtp_txn_data(struct conn *c, struct smtp_txn *t, const struct smtp_sess_info *si,
+		   const char *arg, unsigned *errs)
+{
+	const char *why;
+	if (arg[0] != '\0') {
+		reply_err(c, errs, "501 5.5.4 DATA takes no arguments");
+		return;
+	}
+	if (t->in_bdat || t->begun) {
+		reply_err(c, errs, "503 5.5.1 DATA cannot follow BDAT in one transaction");
+		return;
+	}
+	if ((why = txn_ready(t)) != NULL) {
+		reply_err(c, errs, why);
+		return;
+	}
+	if (txn_begin(c, t, si) < 0)
+		return;
+	t->in_data = 1;
 	smtp_data_init(&t->dm);
 	conn_printf(c, "354 End data with <CR><LF>.<CR><LF>\r\n");
 	conn_set_raw(c, 1);
+}
+
+static int flush_chunk(struct conn *c, struct smtp_txn *t);
+
+void smtp_txn_bdat(struct conn *c, struct smtp_txn *t, const struct smtp_sess_info *si,
+		   const char *arg, unsigned *errs)
+{
+	uint64_t size;
+	int last;
+	const char *status;
+	if (smtp_bdat_parse(arg, strlen(arg), &size, &last, &status) < 0) {
+		/* without a valid size we cannot find the end of the chunk */
+		reply_err(c, errs, status);
+		smtp_txn_reset(c, t);
+		conn_close_after_flush(c);
+		return;
+	}
+	t->bdat_size = size;
+	t->bdat_left = size;
+	t->bdat_last = last;
+	t->bdat_error = NULL;
+	/* RFC 3030 2: the chunk is read even when it is refused */
+	if (!t->in_bdat) {
+		if ((t->bdat_error = txn_ready(t)) == NULL && t->begun)
+			t->bdat_error = "503 5.5.1 BDAT cannot follow DATA";
+		if (t->bdat_error == NULL) {
+			if (txn_begin(c, t, si) < 0)
+				t->bdat_error = "451 4.3.0 Queue not available, try again later";
+			else
+				t->in_bdat = 1;
+		}
+	}
+	if (t->bdat_error != NULL && t->bdat_error[0] == '5')
+		(*errs)++;
+	conn_set_raw(c, 1);
+	if (size == 0)
+		smtp_txn_raw(c, t, (const unsigned char *)"", 0);
+}
+
+static size_t bdat_raw(struct conn *c, struct smtp_txn *t, const unsigned char *p, size_t len)
+{
+	size_t n = len < t->bdat_left ? len : (size_t)t->bdat_left;
+	size_t used = 0;
+	while (used < n && t->bdat_error == NULL) {
+		size_t room = t->chunk.max - t->chunk.len;
+		size_t k = n - used < room ? n - used : room;
+		if (t->total + k > t->max_size) {
+			t->bdat_error = "552 5.3.4 Message size exceeds the fixed maximum message size";
+			break;
+		}
+		buffer_append(&t->chunk, p + used, k);
+		t->total += k;
+		used += k;
+		if (t->chunk.len >= RD_QUEUE_CHUNK && flush_chunk(c, t) < 0)
+			t->bdat_error = "451 4.3.0 Queue not available, try again later";
+	}
+	t->bdat_left -= n;
+	if (t->bdat_left > 0)
+		return n;
+	conn_set_raw(c, 0);
+	if (t->bdat_error != NULL) {
+		conn_printf(c, "%s\r\n", t->bdat_error);
+		if (t->in_bdat) {
+			smtp_txn_reset(c, t);
+		}
+		return n;
+	}
+	if (!t->bdat_last) {
+		conn_printf(c, "250 2.0.0 %llu octets received\r\n", (unsigned long long)t->bdat_size);
+		return n;
+	}
+	t->in_bdat = 0;
+	if (flush_chunk(c, t) < 0 || link_simple(c, IPC_TXN_COMMIT) < 0) {
+		smtp_txn_reset(c, t);
+		conn_printf(c, "451 4.3.0 Queue not available, try again later\r\n");
+		return n;
+	}
+	t->wait = W_RESULT;
+	conn_pause(c);
+	return n;
 }
 
 static int flush_chunk(struct conn *c, struct smtp_txn *t)
@@ -275,6 +380,7 @@ static int flush_chunk(struct conn *c, struct smtp_txn *t)
 static void finish(struct smtp_txn *t)
 {
 	t->begun = 0;
+	t->in_bdat = 0;
 	t->has_mail = 0;
 	t->nrcpt = 0;
 	buffer_reset(&t->chunk);
@@ -283,6 +389,8 @@ static void finish(struct smtp_txn *t)
 size_t smtp_txn_raw(struct conn *c, struct smtp_txn *t, const unsigned char *p, size_t len)
 {
 	size_t used = 0;
+	if (!t->in_data)
+		return bdat_raw(c, t, p, len);
 	while (used < len) {
 		/* output never exceeds input, so this never overflows chunk */
 		size_t room = t->chunk.max - t->chunk.len;

@@ -39,6 +39,9 @@ void smtp_txn_rcpt(struct conn *c, struct smtp_txn *t, const struct smtp_sess_in
 		   const char *arg, unsigned *err_count);
 void smtp_txn_data(struct conn *c, struct smtp_txn *t, const struct smtp_sess_info *si,
 		   const char *arg, unsigned *err_count);
-/* Raw input while in DATA. */
+/* BDAT size [LAST] (RFC 3030): reads the chunk raw, answers per chunk. */
+void smtp_txn_bdat(struct conn *c, struct smtp_txn *t, const struct smtp_sess_info *si,
+		   const char *arg, unsigned *err_count);
+/* Raw input while in DATA or a BDAT chunk. */
 size_t smtp_txn_raw(struct conn *c, struct smtp_txn *t, const unsigned char *p, size_t len);
 #endif

@@ -299,3 +299,29 @@ def test_curl_sends_mail(server, tmp_path):
                         "--mail-from", "curl@example.org", "--mail-rcpt", BOB,
                         "--upload-file", str(msg)], capture_output=True, text=True, timeout=30)
     assert r.returncode == 0, r.stderr
+
+
+def test_bdat_chunking(fresh_server):
+    c = raw_smtp(fresh_server)
+    part1 = b"Subject: chunked\r\n\r\nfirst part, "
+    part2 = b"second part\r\n.not stuffed\r\n"
+    c.send(b"MAIL FROM:<b@example.org> BODY=8BITMIME\r\nRCPT TO:<alice@example.test>\r\n")
+    assert c.reply()[0] == 250
+    assert c.reply()[0] == 250
+    c.send(b"BDAT %d\r\n" % len(part1) + part1)
+    code, text = c.reply()
+    assert code == 250 and text[0].startswith(b"2.0.0 %d octets" % len(part1)), (code, text)
+    c.send(b"BDAT %d LAST\r\n" % len(part2) + part2)
+    code, text = c.reply()
+    assert code == 250 and b"queued as" in text[0], (code, text)
+    c.send(b"BDAT 5 LAST\r\nhello")
+    code, _ = c.reply()
+    assert code == 503, "BDAT without a transaction is refused after its chunk is read"
+    c.send(b"NOOP\r\n")
+    assert c.reply()[0] == 250
+    c.close()
+    assert wait_count(fresh_server, 1) == 1
+    store = fresh_server.data.stores[ALICE]
+    blobs = os.path.join(fresh_server.data.path, "stores", store, "blobs")
+    raw = [open(os.path.join(dp, f), "rb").read() for dp, _, fs in os.walk(blobs) for f in fs][0]
+    assert raw.endswith(b"first part, second part\r\n.not stuffed\r\n")
