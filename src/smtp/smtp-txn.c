@@ -213,11 +213,22 @@ static int txn_begin(struct conn *c, struct smtp_txn *t, const struct smtp_sess_
 {
 	char tls[96], params[512];
 	conn_tls_describe(c, tls, sizeof(tls));
-	snprintf(params, sizeof(params), "BODY=%s%s%s%s",
+	/* DSN parameters travel with the message, ENVID xtext-encoded again
+	 * (RFC 3461 4) so the record stays one token per parameter */
+	char envid[3 * RD_SMTP_MAX_ENVID + 1];
+	size_t o = 0;
+	for (const unsigned char *e = (const unsigned char *)t->mail.envid; *e; e++) {
+		if (*e < 33 || *e > 126 || *e == '+' || *e == '=')
+			o += (size_t)snprintf(envid + o, sizeof(envid) - o, "+%02X", *e);
+		else
+			envid[o++] = (char)*e;
+	}
+	envid[o] = '\0';
+	snprintf(params, sizeof(params), "BODY=%s%s%s%s%s",
 		 t->mail.body == SMTP_BODY_8BITMIME ? "8BITMIME" : "7BIT",
 		 t->mail.smtputf8 ? " SMTPUTF8" : "",
 		 t->mail.ret == SMTP_RET_HDRS ? " RET=HDRS" : t->mail.ret == SMTP_RET_FULL ? " RET=FULL" : "",
-		 t->mail.envid[0] ? " ENVID=set" : "");
+		 envid[0] ? " ENVID=" : "", envid);
 	struct ipc_msg m;
 	ipc_msg_init(&m, IPC_TXN_BEGIN, conn_id(c));
 	ipc_put_str(&m, t->mail.address);
