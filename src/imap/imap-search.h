@@ -1,0 +1,86 @@
+/* imap-search.h: IMAP SEARCH keys (RFC 3501 6.4.4), compiled from the
+ * parsed arguments into a small tree and evaluated against one message.
+ *
+ * Pure: the caller gives every message's metadata and, when the compiled
+ * search says needs_text, its raw octets; nothing here reads files. Text
+ * keys are ASCII case-insensitive substring matches over the raw message
+ * (header keys over the named header fields, BODY after the header, TEXT
+ * over all of it); an FTS5 index lookup is the later speed-up. Nodes and
+ * sequence ranges come from caller arrays; nesting is capped. There is no
+ * \Recent in this server, so RECENT and NEW match nothing and OLD all.
+ *
+ * imap_search_compile returns 0, or -1 with *error_r for a BAD reply. */
+#ifndef RD_IMAP_SEARCH_H
+#define RD_IMAP_SEARCH_H
+#include "imap/imap-args.h"
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Flag bits, the same values as enum store_flag so a caller passes them
+ * through unchanged (this module does not include store.h). */
+#define IMAP_SEARCH_SEEN     (1u << 0)
+#define IMAP_SEARCH_ANSWERED (1u << 1)
+#define IMAP_SEARCH_FLAGGED  (1u << 2)
+#define IMAP_SEARCH_DELETED  (1u << 3)
+#define IMAP_SEARCH_DRAFT    (1u << 4)
+
+enum imap_search_op {
+	SK_ALL, SK_NONE, SK_AND, SK_OR, SK_NOT,
+	SK_FLAG_SET, SK_FLAG_UNSET, SK_KEYWORD, SK_UNKEYWORD,
+	SK_SEQ, SK_UID, SK_LARGER, SK_SMALLER,
+	SK_BEFORE, SK_ON, SK_SINCE,
+	SK_HEADER, SK_BODY, SK_TEXT,
+};
+
+struct imap_search_key {
+	enum imap_search_op op;
+	unsigned flag;
+	uint64_t n;                    /* size, or day number for dates */
+	const uint8_t *field;          /* SK_HEADER field name */
+	size_t field_len;
+	const uint8_t *str;            /* text or keyword */
+	size_t str_len;
+	const struct imap_range *ranges;
+	size_t nranges;
+	struct imap_search_key *a, *b; /* children; SK_AND is a list via next */
+	struct imap_search_key *next;
+};
+
+struct imap_search_ctx {
+	struct imap_search_key *keys;
+	size_t max_keys;
+	struct imap_range *ranges;
+	size_t max_ranges;
+	unsigned max_depth;
+	uint32_t max_seq, max_uid;     /* what "*" stands for */
+	size_t nkeys, nranges;         /* used so far */
+};
+
+struct imap_search {
+	struct imap_search_key *root;
+	bool needs_text;               /* some key reads the raw message */
+};
+
+struct imap_search_msg {
+	uint32_t seq, uid;
+	unsigned flags;
+	const char *keywords;          /* space-separated */
+	int64_t internal_date;
+	uint64_t size;
+	const uint8_t *raw;            /* NULL unless needs_text */
+	size_t raw_len;
+};
+
+/* Compiles the keys starting at args (after any CHARSET). */
+int imap_search_compile(struct imap_search_ctx *ctx, const struct imap_arg *args,
+			struct imap_search *out, const char **error_r);
+bool imap_search_match(const struct imap_search *s, const struct imap_search_msg *m);
+
+/* "1-Feb-1994" (day 1 or 2 digits) to days since 1970-01-01; -1 if bad. */
+int64_t imap_date_days(const uint8_t *s, size_t len);
+/* ASCII case-insensitive search of needle in hay. */
+bool imap_ci_contains(const uint8_t *hay, size_t hay_len,
+		      const uint8_t *needle, size_t needle_len);
+
+#endif

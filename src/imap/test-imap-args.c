@@ -1,0 +1,221 @@
+/* Tests for the post-login IMAP parsers: framing fed one byte at a time,
+ * hostile literals, nesting caps, sequence sets, LIST patterns and search
+ * evaluation. */
+#include "imap/imap-args.h"
+#include "imap/imap-search.h"
+#include "lib/test.h"
+#include <stdlib.h>
+
+static const struct imap_frame_limits lim = { 65536, 50u * 1024u * 1024u };
+
+/* Feeds s one byte at a time; returns the first non-MORE result (answering
+ * LITERAL like a server would, i.e. going on), with *pos_r its position. */
+static enum imap_frame_ret frame_bytewise(const char *s, size_t len, size_t *pos_r,
+					  int *literals_r)
+{
+	struct imap_frame f;
+	const char *err;
+	imap_frame_init(&f);
+	*literals_r = 0;
+	for (size_t i = 1; i <= len; i++) {
+		enum imap_frame_ret r;
+		while ((r = imap_frame(&f, (const uint8_t *)s, i, &lim, &err)) == IMAP_FRAME_LITERAL)
+			(*literals_r)++;
+		if (r != IMAP_FRAME_MORE) {
+			*pos_r = f.pos;
+			return r;
+		}
+	}
+	*pos_r = f.pos;
+	return IMAP_FRAME_MORE;
+}
+
+static int parse(const char *s, struct imap_cmd *cmd, struct imap_arg *nodes, size_t max,
+		 char *copy, const char **err)
+{
+	size_t n = strlen(s);
+	memcpy(copy, s, n + 1);
+	return imap_parse((uint8_t *)copy, n, nodes, max, 8, cmd, err);
+}
+
+static void test_frame(void)
+{
+	size_t pos;
+	int lits;
+	const char *c1 = "a1 NOOP\r\nb2 NOOP\r\n";
+	CHECK(frame_bytewise(c1, strlen(c1), &pos, &lits) == IMAP_FRAME_DONE && pos == 9,
+	      "first of two pipelined commands ends at its CRLF");
+	const char *c2 = "a LOGIN {5}\r\nalice {3+}\r\nx}\n\r\n";
+	CHECK(frame_bytewise(c2, strlen(c2), &pos, &lits) == IMAP_FRAME_DONE &&
+	      pos == strlen(c2) && lits == 1, "sync + non-sync literals framed, '}' and LF inside a literal");
+	const char *c3 = "a SELECT \"x {5}\"\r\n";
+	CHECK(frame_bytewise(c3, strlen(c3), &pos, &lits) == IMAP_FRAME_DONE && lits == 0,
+	      "literal syntax inside a quoted string is not a literal");
+	const char *c4 = "a SEARCH TEXT {4294967296}\r\n";
+	CHECK(frame_bytewise(c4, strlen(c4), &pos, &lits) == IMAP_FRAME_TOOBIG, "{4294967296} refused");
+	const char *c5 = "a SEARCH TEXT {18446744073709551615+}\r\n";
+	struct imap_frame f;
+	const char *err;
+	imap_frame_init(&f);
+	CHECK(imap_frame(&f, (const uint8_t *)c5, strlen(c5), &lim, &err) == IMAP_FRAME_TOOBIG &&
+	      !f.lit_sync, "{2^64-1+} refused as non-synchronizing");
+	const char *c6 = "a SEARCH TEXT {99999999999999999999999}\r\n";
+	CHECK(frame_bytewise(c6, strlen(c6), &pos, &lits) == IMAP_FRAME_TOOBIG, "overflowing size refused");
+	const char *c7 = "a APPEND INBOX {1000000}\r\n";
+	imap_frame_init(&f);
+	CHECK(imap_frame(&f, (const uint8_t *)c7, strlen(c7), &lim, &err) == IMAP_FRAME_LITERAL &&
+	      f.lit_size == 1000000, "APPEND may carry a message-sized literal");
+	const char *c8 = "a SEARCH TEXT {1000000}\r\n";
+	imap_frame_init(&f);
+	CHECK(imap_frame(&f, (const uint8_t *)c8, strlen(c8), &lim, &err) == IMAP_FRAME_TOOBIG,
+	      "other commands may not");
+	const char *c9 = "a APPEND INBOX {52428801}\r\n";
+	imap_frame_init(&f);
+	CHECK(imap_frame(&f, (const uint8_t *)c9, strlen(c9), &lim, &err) == IMAP_FRAME_TOOBIG &&
+	      f.lit_sync, "APPEND over the message cap refused before reading");
+	char *big = malloc(70000);
+	memset(big, 'a', 70000);
+	imap_frame_init(&f);
+	CHECK(imap_frame(&f, (const uint8_t *)big, 70000, &lim, &err) == IMAP_FRAME_ERROR,
+	      "line without end over the cap is an error");
+	free(big);
+}
+
+static void test_parse(void)
+{
+	struct imap_arg nodes[64];
+	struct imap_cmd cmd;
+	char buf[512];
+	const char *err;
+	CHECK(parse("a1 uid fetch 1:* (FLAGS BODY.PEEK[HEADER.FIELDS (From To)]<0.100>)\r\n",
+		    &cmd, nodes, 64, buf, &err) == 0, "UID FETCH parses");
+	CHECK_STR(cmd.tag, "a1", "tag");
+	CHECK_STR(cmd.name, "UID", "name upper-cased");
+	CHECK(cmd.nargs == 3 && imap_arg_is(cmd.args, "fetch"), "three args, FETCH");
+	const struct imap_arg *l = cmd.args->next->next;
+	CHECK(l->type == IMAP_ARG_LIST && l->count == 2, "item list of two");
+	CHECK(l->child->next->len == strlen("BODY.PEEK[HEADER.FIELDS (From To)]<0.100>"),
+	      "section with spaces and parens is one token");
+	CHECK(parse("t APPEND INBOX (\\Seen) \"01-Jan-2020 10:00:00 +0000\" {3}\r\nabc",
+		    &cmd, nodes, 64, buf, &err) == 0 && cmd.nargs == 4, "APPEND with literal");
+	const struct imap_arg *lit = cmd.args->next->next->next;
+	CHECK(lit->type == IMAP_ARG_LITERAL && lit->len == 3 && memcmp(lit->data, "abc", 3) == 0,
+	      "literal points at its bytes");
+	CHECK(parse("t SELECT \"a\\\"b\\\\c\"", &cmd, nodes, 64, buf, &err) == 0 &&
+	      cmd.args->type == IMAP_ARG_QUOTED && cmd.args->len == 5 &&
+	      memcmp(cmd.args->data, "a\"b\\c", 5) == 0, "quoted unescaped");
+	CHECK(parse("t X NIL 42 18446744073709551616", &cmd, nodes, 64, buf, &err) == 0 &&
+	      cmd.args->type == IMAP_ARG_NIL && cmd.args->next->type == IMAP_ARG_NUMBER &&
+	      cmd.args->next->num == 42 && cmd.args->next->next->type == IMAP_ARG_ATOM,
+	      "NIL, number, overflowing number stays an atom");
+	CHECK(parse("t X ((((((((((a))))))))))", &cmd, nodes, 64, buf, &err) == -1, "deep nesting refused");
+	CHECK(parse("t X ((((a))))", &cmd, nodes, 64, buf, &err) == 0, "shallow nesting ok");
+	CHECK(parse("t X (a b", &cmd, nodes, 64, buf, &err) == -1, "unterminated list");
+	CHECK(parse("t X a  b", &cmd, nodes, 64, buf, &err) == -1, "double space");
+	CHECK(parse("t X {5}\r\nab", &cmd, nodes, 64, buf, &err) == -1, "short literal");
+	CHECK(parse("t X {18446744073709551616}\r\n", &cmd, nodes, 64, buf, &err) == -1,
+	      "overflowing literal size");
+	CHECK(parse("t X \"a\rb\"", &cmd, nodes, 64, buf, &err) == -1, "CR in quoted");
+	CHECK(parse("t X a b c d e f g h", &cmd, nodes, 4, buf, &err) == -1, "node cap");
+	CHECK(parse("NOOP", &cmd, nodes, 64, buf, &err) == -1, "no tag");
+	CHECK(parse("* NOOP", &cmd, nodes, 64, buf, &err) == -1, "bad tag");
+	CHECK(parse("t NOOP", &cmd, nodes, 64, buf, &err) == 0 && cmd.nargs == 0, "no args");
+	char name[8];
+	memcpy(buf, "t X {3}\r\na\0b", 12);
+	CHECK(imap_parse((uint8_t *)buf, 12, nodes, 64, 8, &cmd, &err) == 0 &&
+	      imap_arg_copy(cmd.args, name, sizeof(name)) == -1, "NUL refused by imap_arg_copy");
+	/* every prefix parses or fails cleanly */
+	const char *full = "a SEARCH OR (FROM \"x\" SEEN) NOT UID 1:5,7 {2}\r\nab";
+	int ok = 1;
+	for (size_t i = 0; i <= strlen(full); i++) {
+		memcpy(buf, full, i);
+		int r = imap_parse((uint8_t *)buf, i, nodes, 64, 8, &cmd, &err);
+		if (r != 0 && r != -1)
+			ok = 0;
+	}
+	CHECK(ok, "prefixes parse or fail cleanly");
+}
+
+static void test_seqset(void)
+{
+	struct imap_range r[4];
+	const char *err;
+#define SS(s, star) imap_seqset_parse((const uint8_t *)(s), strlen(s), star, r, 4, &err)
+	CHECK(SS("1:*", 10) == 1 && r[0].lo == 1 && r[0].hi == 10, "1:*");
+	CHECK(SS("3,5:7", 10) == 2 && imap_seqset_has(r, 2, 6) && !imap_seqset_has(r, 2, 4), "3,5:7");
+	CHECK(SS("7:5", 10) == 1 && r[0].lo == 5 && r[0].hi == 7, "reversed range");
+	CHECK(SS("*:4", 2) == 1 && r[0].lo == 2 && r[0].hi == 4, "* below range");
+	CHECK(SS("4294967295", 1) == 1, "max u32");
+	CHECK(SS("4294967296", 1) == -1, "over u32");
+	CHECK(SS("99999999999999999999999", 1) == -1, "overflow");
+	CHECK(SS("0", 1) == -1, "zero");
+	CHECK(SS("1,", 1) == -1 && SS(",1", 1) == -1 && SS("1::2", 1) == -1 && SS("", 1) == -1,
+	      "syntax errors");
+	CHECK(SS("1,2,3,4,5", 9) == -1, "range cap");
+#undef SS
+}
+
+static void test_list_match(void)
+{
+	CHECK(imap_list_match("*", "a/b/c"), "* matches all");
+	CHECK(imap_list_match("%", "INBOX") && !imap_list_match("%", "a/b"), "%% stops at /");
+	CHECK(imap_list_match("a/%", "a/b") && !imap_list_match("a/%", "a/b/c"), "a/%%");
+	CHECK(imap_list_match("a*c", "abbbc") && !imap_list_match("a*c", "abbbd"), "a*c");
+	CHECK(imap_list_match("INBOX", "INBOX") && !imap_list_match("INBOX", "INBOXx"), "literal");
+	CHECK(imap_list_match("%/%", "Archive/2020"), "%%/%%");
+	CHECK(!imap_list_match("*a*a*a*a*a*a*a*a*a*a*b", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"),
+	      "pathological pattern answers (no exponential time)");
+}
+
+static void test_search(void)
+{
+	struct imap_arg nodes[64];
+	struct imap_cmd cmd;
+	struct imap_search_key keys[32];
+	struct imap_range ranges[16];
+	struct imap_search se;
+	char buf[512];
+	const char *err;
+	const char *raw = "From: Alice <alice@example.test>\r\nSubject: Hello There\r\n"
+			  "To: bob@example.test\r\n\r\nThe body text.\r\n";
+	struct imap_search_msg m = { .seq = 2, .uid = 7, .flags = IMAP_SEARCH_SEEN,
+				     .keywords = "$Forwarded", .internal_date = 1577836800,
+				     .size = 100, .raw = (const uint8_t *)raw, .raw_len = strlen(raw) };
+	struct imap_search_ctx sc = { .keys = keys, .max_keys = 32, .ranges = ranges,
+				      .max_ranges = 16, .max_depth = 8, .max_seq = 3, .max_uid = 9 };
+#define S(q) (parse(q, &cmd, nodes, 64, buf, &err) == 0 && \
+	      imap_search_compile(&sc, cmd.args, &se, &err) == 0)
+	CHECK(S("a SEARCH ALL") && imap_search_match(&se, &m), "ALL");
+	CHECK(S("a SEARCH UNSEEN") && !imap_search_match(&se, &m), "UNSEEN");
+	CHECK(S("a SEARCH SEEN UNFLAGGED") && imap_search_match(&se, &m), "SEEN UNFLAGGED (AND)");
+	CHECK(S("a SEARCH FROM alice") && imap_search_match(&se, &m) && se.needs_text, "FROM");
+	CHECK(S("a SEARCH FROM bob") && !imap_search_match(&se, &m), "FROM not To");
+	CHECK(S("a SEARCH SUBJECT \"hello there\"") && imap_search_match(&se, &m), "SUBJECT case-insensitive");
+	CHECK(S("a SEARCH BODY BODY") && imap_search_match(&se, &m), "BODY");
+	CHECK(S("a SEARCH BODY Subject") && !imap_search_match(&se, &m), "BODY is not header");
+	CHECK(S("a SEARCH TEXT subject") && imap_search_match(&se, &m), "TEXT covers header");
+	CHECK(S("a SEARCH OR FLAGGED UID 7") && imap_search_match(&se, &m), "OR");
+	CHECK(S("a SEARCH NOT (SEEN LARGER 10)") && !imap_search_match(&se, &m), "NOT (group)");
+	CHECK(S("a SEARCH 2:*") && imap_search_match(&se, &m), "sequence set");
+	CHECK(S("a SEARCH UID 8:*") && !imap_search_match(&se, &m), "UID set");
+	CHECK(S("a SEARCH SINCE 1-Jan-2020 BEFORE 2-Jan-2020 ON 1-Jan-2020") &&
+	      imap_search_match(&se, &m), "dates");
+	CHECK(S("a SEARCH KEYWORD $Forwarded UNKEYWORD $Junk") && imap_search_match(&se, &m), "keywords");
+	CHECK(S("a SEARCH NEW") && !imap_search_match(&se, &m), "NEW never (no \\Recent)");
+	CHECK(S("a SEARCH HEADER To bob") && imap_search_match(&se, &m), "HEADER");
+	CHECK(!S("a SEARCH BOGUS"), "unknown key refused");
+	CHECK(!S("a SEARCH SINCE 32-Jan-2020"), "bad date refused");
+	CHECK(!S("a SEARCH NOT NOT NOT NOT NOT NOT NOT NOT NOT NOT ALL"), "nesting cap");
+	CHECK(!S("a SEARCH OR ALL"), "OR needs two");
+#undef S
+}
+
+int main(void)
+{
+	test_frame();
+	test_parse();
+	test_seqset();
+	test_list_match();
+	test_search();
+	return TEST_DONE();
+}
