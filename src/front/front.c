@@ -368,10 +368,16 @@ static void worker_write_cb(struct bufferevent *wb, void *arg)
 static void worker_event_cb(struct bufferevent *wb, short what, void *arg)
 {
 	struct conn *c = arg;
-	(void)wb;
+	char tail[4096];
+	ssize_t n;
 	(void)what;
-	/* the worker ended the session: deliver what it sent, then close */
-	bufferevent_write_buffer(c->bev, bufferevent_get_input(c->worker));
+	/* the worker ended the session: deliver what it sent, then close.
+	 * When it closed on a line it refused, our failed write is reported
+	 * before its last reply was read: take that reply from the socket. */
+	bufferevent_write_buffer(c->bev, bufferevent_get_input(wb));
+	evutil_socket_t wfd = bufferevent_getfd(wb);
+	for (int i = 0; wfd >= 0 && i < 16 && (n = read(wfd, tail, sizeof(tail))) > 0; i++)
+		bufferevent_write(c->bev, tail, (size_t)n);
 	bufferevent_free(c->worker);
 	c->worker = NULL;
 	conn_close_after_flush(c);
