@@ -96,6 +96,32 @@
 #define RD_WORKER_IDLE_EXIT_S   300u
 /* Bad commands before disconnect. */
 #define RD_IMAP_MAX_BAD         10u
+/* Argument nodes in one parsed command: a 64 KiB line of one-octet atoms
+ * has about 32 Ki of them; more is an attack on memory, not a command. */
+#define RD_IMAP_MAX_ARGS        32768u
+/* Parenthesised list nesting in a command: FETCH and SEARCH need two or
+ * three levels. */
+#define RD_IMAP_MAX_LIST_DEPTH  16u
+/* SEARCH key nesting (NOT, OR, groups): deep enough for any client's
+ * query builder, shallow enough for the recursive evaluator's stack. */
+#define RD_IMAP_MAX_SEARCH_DEPTH 32u
+/* Items in one FETCH: the registered attributes, each a few times over. */
+#define RD_IMAP_MAX_FETCH_ITEMS 64u
+/* Section part number text ("1.2.3"): RD_MIME_MAX_DEPTH levels fit. */
+#define RD_IMAP_MAX_SECTION     200u
+/* Longest quoted string the server writes; longer ones go as literals,
+ * which every client handles and some prefer for long values. */
+#define RD_IMAP_MAX_QUOTED      1000u
+/* Addresses per ENVELOPE list in the built-in fallback (src/mime does the
+ * full job when it is there). */
+#define RD_IMAP_MAX_FALLBACK_ADDRESSES 100u
+/* Milliseconds between IDLE checks of the mailbox for changes: a delivery
+ * shows up within a second or two without the worker busy-polling. */
+#define RD_IMAP_IDLE_POLL_MS    1000u
+/* Pending output per session before the worker stops reading that
+ * session's commands: a client that never reads cannot make the worker
+ * queue unbounded responses (one message's FETCH may pass it once). */
+#define RD_IMAP_MAX_PENDING_OUTPUT (4u * 1024u * 1024u)
 
 /* ---- HTTP ---- */
 /* Request head before authentication: enough for a browser's cookies. */

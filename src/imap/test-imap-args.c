@@ -3,6 +3,7 @@
  * evaluation. */
 #include "imap/imap-args.h"
 #include "imap/imap-search.h"
+#include "imap/imap-fetch.h"
 #include "lib/test.h"
 #include <stdlib.h>
 
@@ -210,8 +211,89 @@ static void test_search(void)
 #undef S
 }
 
+static const char *fetch_str(const char *items, const char *raw, struct buffer *out)
+{
+	static struct imap_arg nodes[64];
+	static struct imap_cmd cmd;
+	static char buf[512];
+	static struct imap_fetch f;
+	struct imap_fetch_simple simple;
+	const char *err;
+	snprintf(buf, sizeof(buf), "a FETCH 1 %s", items);
+	if (imap_parse((uint8_t *)buf, strlen(buf), nodes, 64, 8, &cmd, &err) < 0 ||
+	    imap_fetch_parse(cmd.args->next, &f, &err) < 0)
+		return NULL;
+	size_t len = strlen(raw);
+	if (imap_fetch_simple((const uint8_t *)raw, len, &simple) < 0)
+		return NULL;
+	struct imap_fetch_msg m = { .seq = 1, .uid = 5, .flags = 1, .keywords = "$Label1",
+				    .internal_date = 0, .size = len,
+				    .envelope = (const char *)simple.envelope.data,
+				    .bodystructure = (const char *)simple.bodystructure.data,
+				    .body = (const char *)simple.body.data,
+				    .parts = simple.parts, .nparts = 2,
+				    .raw = (const uint8_t *)raw, .raw_len = len };
+	buffer_reset(out);
+	const char *s = NULL;
+	int r = imap_fetch_write(&f, &m, out, &err);
+	imap_fetch_simple_free(&simple);
+	if (r < 0 || buffer_cstr(out, &s) < 0)
+		return NULL;
+	return s;
+}
+
+static void test_fetch(void)
+{
+	struct buffer out;
+	buffer_init(&out, 1 << 20);
+	const char *raw = "From: \"A, B\" <a@x.test>\r\nTo: c@y.test, d\r\nSubject: Hi \"q\"\r\n"
+			  "Content-Type: text/plain; charset=utf-8\r\n\r\nline1\r\nline2\r\n";
+	CHECK_STR(fetch_str("(UID FLAGS RFC822.SIZE INTERNALDATE)", raw, &out),
+		  "* 1 FETCH (UID 5 FLAGS (\\Seen $Label1) RFC822.SIZE 116 "
+		  "INTERNALDATE \"01-Jan-1970 00:00:00 +0000\")\r\n", "metadata items");
+	CHECK_STR(fetch_str("ENVELOPE", raw, &out),
+		  "* 1 FETCH (ENVELOPE (NIL \"Hi \\\"q\\\"\" ((\"A, B\" NIL \"a\" \"x.test\")) "
+		  "((\"A, B\" NIL \"a\" \"x.test\")) ((\"A, B\" NIL \"a\" \"x.test\")) "
+		  "((NIL NIL \"c\" \"y.test\")(NIL NIL \"d\" \"MISSING_DOMAIN\")) NIL NIL NIL NIL))\r\n",
+		  "fallback envelope");
+	CHECK_STR(fetch_str("BODYSTRUCTURE", raw, &out),
+		  "* 1 FETCH (BODYSTRUCTURE (\"TEXT\" \"PLAIN\" (\"CHARSET\" \"utf-8\") NIL NIL "
+		  "\"7BIT\" 14 2))\r\n", "fallback bodystructure");
+	CHECK_STR(fetch_str("BODY.PEEK[TEXT]", raw, &out),
+		  "* 1 FETCH (BODY[TEXT] {14}\r\nline1\r\nline2\r\n)\r\n", "BODY[TEXT]");
+	CHECK_STR(fetch_str("BODY[]<2.3>", raw, &out),
+		  "* 1 FETCH (BODY[]<2> {3}\r\nom:)\r\n", "partial");
+	CHECK_STR(fetch_str("BODY[1]<200.3>", raw, &out),
+		  "* 1 FETCH (BODY[1]<200> {0}\r\n)\r\n", "partial past the end");
+	CHECK_STR(fetch_str("BODY.PEEK[HEADER.FIELDS (to SUBJECT)]", raw, &out),
+		  "* 1 FETCH (BODY[HEADER.FIELDS (to SUBJECT)] {36}\r\n"
+		  "To: c@y.test, d\r\nSubject: Hi \"q\"\r\n\r\n)\r\n", "HEADER.FIELDS");
+	CHECK_STR(fetch_str("BODY.PEEK[HEADER.FIELDS.NOT (From Content-Type To)]", raw, &out),
+		  "* 1 FETCH (BODY[HEADER.FIELDS.NOT (From Content-Type To)] {19}\r\n"
+		  "Subject: Hi \"q\"\r\n\r\n)\r\n", "HEADER.FIELDS.NOT");
+	CHECK_STR(fetch_str("BODY[2]", raw, &out), "* 1 FETCH (BODY[2] NIL)\r\n", "missing part");
+	CHECK(fetch_str("BODY[0]", raw, &out) == NULL, "part 0 refused");
+	CHECK(fetch_str("BODY[1.MIME", raw, &out) == NULL, "unterminated section refused");
+	CHECK(fetch_str("BODY[]<1.0>", raw, &out) == NULL, "zero-length partial refused");
+	CHECK(fetch_str("BOGUS", raw, &out) == NULL, "unknown item refused");
+	struct imap_fetch f;
+	struct imap_arg a = { .type = IMAP_ARG_ATOM, .data = (const uint8_t *)"BODY[]<10.5>", .len = 12 };
+	const char *err;
+	uint64_t off = 0, len = 0;
+	CHECK(imap_fetch_parse(&a, &f, &err) == 0 &&
+	      imap_fetch_plan(&f, 1000, false, &off, &len) == FETCH_NEED_WINDOW && off == 10 && len == 5,
+	      "a partial of the whole message reads only its window");
+	CHECK(f.sets_seen, "BODY[] sets \\Seen");
+	buffer_reset(&out);
+	const char *s;
+	CHECK(imap_write_string(&out, (const uint8_t *)"a\rb", 3) == 0 && buffer_cstr(&out, &s) == 0 &&
+	      strcmp(s, "{3}\r\na\rb") == 0, "CR goes out as a literal");
+	buffer_free(&out);
+}
+
 int main(void)
 {
+	test_fetch();
 	test_frame();
 	test_parse();
 	test_seqset();
