@@ -221,4 +221,40 @@
 /* password_tune: most Argon2id passes it picks, whatever the machine. */
 #define RD_PASSWORD_MAX_OPSLIMIT 64u
 
+/* ---- MIME (src/mime) ---- */
+/* Nesting of multipart and message/rfc822 entities: real mail nests a few
+ * levels (forward of a forward); deeper entities become opaque text/plain. */
+#define RD_MIME_MAX_DEPTH       32u
+/* Entities (parts and embedded messages) per message: a mail with hundreds
+ * of attachments fits; past it the rest of the message is one opaque part. */
+#define RD_MIME_MAX_PARTS       1000u
+/* Header fields recorded per header section: real headers have a few dozen,
+ * spam with Received chains a few hundred; more are skipped. */
+#define RD_MIME_MAX_HEADER_FIELDS 10000u
+/* One header section in octets: past it the header is cut and the rest of
+ * the entity is body, so folding cannot make a header unbounded. */
+#define RD_MIME_MAX_HEADER_SIZE (1u * 1024u * 1024u)
+/* MIME boundary length: RFC 2046 5.1.1 allows 1 to 70 characters. */
+#define RD_MIME_MAX_BOUNDARY    70u
+/* Decoded text per message for full-text search: a long book chapter;
+ * beyond it search has enough words and the index stays small. */
+#define RD_MIME_MAX_FULLTEXT    (1u * 1024u * 1024u)
+/* Characters of the preview (RFC 8970 suggests at most 256). */
+#define RD_MIME_PREVIEW_CHARS   200u
+/* Cached ENVELOPE text: hundreds of recipients fit; a larger envelope is
+ * redone with short strings and few addresses. */
+#define RD_MIME_MAX_ENVELOPE    (256u * 1024u)
+/* Addresses per ENVELOPE address list before the rest is dropped. */
+#define RD_MIME_MAX_ADDRESSES   1000u
+/* Longest IMAP quoted string we write; longer strings become literals, as
+ * many clients choke on very long quoted strings. */
+#define RD_MIME_MAX_QUOTED      1000u
+/* String length and addresses per list in the compact ENVELOPE used when
+ * the full one would pass RD_MIME_MAX_ENVELOPE. */
+#define RD_MIME_COMPACT_STRING  256u
+#define RD_MIME_COMPACT_ADDRESSES 16u
+/* Charset name in a Content-Type or encoded-word: registered names are
+ * under 45 characters. */
+#define RD_MIME_MAX_CHARSET     64u
+
 #endif
