@@ -3,54 +3,36 @@
  * principal's store (DATA/stores/<id>) and nothing else, so whatever a
  * session makes it do, it can only ever read its own user's mail.
  *
- * The foundation's IMAP here is the minimum after login: CAPABILITY,
- * NOOP, LOGOUT, LIST, SELECT/EXAMINE (counts and UID state from the store),
- * UNSELECT/CLOSE; the IMAP issue brings the rest. */
+ * This file owns the sessions' I/O: bytes are framed into whole commands
+ * by imap_frame() (literals included: "+ Ready" for synchronizing ones,
+ * none for LITERAL+, and a literal over its cap refused from its
+ * announcement, before any of it is read), parsed by imap_parse() and
+ * handed to cmd_dispatch(). IDLE input ("DONE") is read here too. A
+ * session whose client does not read its responses stops being served
+ * until its output drains below RD_IMAP_MAX_PENDING_OUTPUT / 2. */
+#include "worker/worker.h"
 #include "master/role.h"
 #include "master/policy.h"
-#include "store/store.h"
 #include "lib/ipc.h"
 #include "lib/log.h"
-#include "limits.h"
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 #include <unistd.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
-struct worker;
-
-struct session {
-	struct worker *w;
-	struct session *prev, *next;
-	struct bufferevent *bev;
-	int selected;
-	int closing;
-	char mailbox[RD_STORE_MAX_MAILBOX_NAME + 1];
-};
-
-struct worker {
-	struct role_ctx *ctx;
-	struct event_base *base;
-	struct store *store;
-	struct session *sessions;
-	unsigned nsessions;
-	uint8_t *buf;
-	int stopping;
-	time_t idle_since;           /* last time the session count hit 0 */
-	int retire_asked;
-};
-
-static const char post_caps[] = "IMAP4rev2 IMAP4rev1 ID ENABLE UNSELECT SPECIAL-USE";
-
 static void session_free(struct session *s)
 {
 	struct worker *w = s->w;
 	bufferevent_free(s->bev);
+	if (s->idle_ev != NULL)
+		event_free(s->idle_ev);
+	mbox_unselect(s);
+	buffer_free(&s->in);
 	if (s->prev)
 		s->prev->next = s->next;
 	else
@@ -65,16 +47,15 @@ static void session_free(struct session *s)
 		event_base_loopbreak(w->base);
 }
 
-static void session_close(struct session *s)
+void session_close(struct session *s)
 {
-	s->closing = 1;
+	s->closing = true;
 	bufferevent_disable(s->bev, EV_READ);
 	if (evbuffer_get_length(bufferevent_get_output(s->bev)) == 0)
 		session_free(s);
 }
 
-static void out(struct session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void out(struct session *s, const char *fmt, ...)
+void out(struct session *s, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -82,163 +63,176 @@ static void out(struct session *s, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Parse one astring (atom or quoted) from p; returns the end or NULL. */
-static const char *astring(const char *p, char *dst, size_t dstlen)
+void out_buf(struct session *s, const struct buffer *b)
 {
-	size_t o = 0;
-	if (*p == '"') {
-		for (p++; *p && *p != '"'; p++) {
-			if (*p == '\\' && (p[1] == '"' || p[1] == '\\'))
-				p++;
-			if (o + 1 >= dstlen)
-				return NULL;
-			dst[o++] = *p;
-		}
-		if (*p != '"')
-			return NULL;
-		p++;
-	} else {
-		for (; *p && *p != ' ' && *p != '(' && *p != ')' && *p != '{' &&
-		       *p != '"' && (unsigned char)*p > 0x20; p++) {
-			if (o + 1 >= dstlen)
-				return NULL;
-			dst[o++] = *p;
-		}
-		if (o == 0)
-			return NULL;
-	}
-	dst[o] = '\0';
-	return p;
+	if (b->len > 0)
+		evbuffer_add(bufferevent_get_output(s->bev), b->data, b->len);
 }
 
-struct list_ctx {
-	struct session *s;
-};
-
-static int list_cb(void *arg, const struct store_mailbox_info *mb)
+void session_bad(struct session *s, const char *tag, const char *why)
 {
-	struct list_ctx *lc = arg;
-	const char *su = "";
-	switch (mb->special_use) {
-	case STORE_SPECIAL_SENT: su = " \\Sent"; break;
-	case STORE_SPECIAL_DRAFTS: su = " \\Drafts"; break;
-	case STORE_SPECIAL_TRASH: su = " \\Trash"; break;
-	case STORE_SPECIAL_JUNK: su = " \\Junk"; break;
-	case STORE_SPECIAL_ARCHIVE: su = " \\Archive"; break;
-	default: break;
-	}
-	out(lc->s, "* LIST (\\HasNoChildren%s) \"/\" \"%s\"\r\n", su, mb->name);
-	return 0;
-}
-
-static void cmd_select(struct session *s, const char *tag, const char *args, int readonly)
-{
-	char name[RD_STORE_MAX_MAILBOX_NAME + 1];
-	struct store_mailbox_info mb;
-	const char *err;
-	if (astring(args, name, sizeof(name)) == NULL) {
-		out(s, "%s BAD Expected a mailbox name\r\n", tag);
-		return;
-	}
-	if (strcasecmp(name, "INBOX") == 0)
-		snprintf(name, sizeof(name), "INBOX");
-	s->selected = 0;
-	if (store_mailbox_get(s->w->store, name, &mb, &err) != STORE_OK) {
-		out(s, "%s NO [NONEXISTENT] No such mailbox\r\n", tag);
-		return;
-	}
-	snprintf(s->mailbox, sizeof(s->mailbox), "%s", name);
-	s->selected = 1;
-	out(s, "* %llu EXISTS\r\n", (unsigned long long)mb.messages);
-	out(s, "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)\r\n");
-	out(s, "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] Flags permitted\r\n");
-	out(s, "* OK [UIDVALIDITY %u] UIDs valid\r\n", mb.uidvalidity);
-	out(s, "* OK [UIDNEXT %u] Predicted next UID\r\n", mb.uidnext);
-	out(s, "* LIST () \"/\" \"%s\"\r\n", name);
-	out(s, "%s OK [%s] %s completed\r\n", tag, readonly ? "READ-ONLY" : "READ-WRITE",
-	    readonly ? "EXAMINE" : "SELECT");
-}
-
-static void session_line(struct session *s, char *line)
-{
-	char tag[65];
-	const char *err;
-	char *sp = strchr(line, ' ');
-	if (sp == NULL || sp == line || (size_t)(sp - line) >= sizeof(tag)) {
-		out(s, "* BAD Missing tag\r\n");
-		return;
-	}
-	memcpy(tag, line, (size_t)(sp - line));
-	tag[sp - line] = '\0';
-	char *cmd = sp + 1;
-	char *args = strchr(cmd, ' ');
-	if (args)
-		*args++ = '\0';
-	else
-		args = cmd + strlen(cmd);
-	if (strcasecmp(cmd, "CAPABILITY") == 0) {
-		out(s, "* CAPABILITY %s\r\n%s OK CAPABILITY completed\r\n", post_caps, tag);
-	} else if (strcasecmp(cmd, "NOOP") == 0) {
-		out(s, "%s OK NOOP completed\r\n", tag);
-	} else if (strcasecmp(cmd, "LOGOUT") == 0) {
-		out(s, "* BYE Logging out\r\n%s OK LOGOUT completed\r\n", tag);
+	out(s, "%s BAD %s\r\n", tag[0] ? tag : "*", why);
+	if (++s->bad >= RD_IMAP_MAX_BAD) {
+		out(s, "* BYE Too many invalid commands\r\n");
 		session_close(s);
-	} else if (strcasecmp(cmd, "ID") == 0) {
-		out(s, "* ID (\"name\" \"redoubt\")\r\n%s OK ID completed\r\n", tag);
-	} else if (strcasecmp(cmd, "ENABLE") == 0) {
-		out(s, "* ENABLED\r\n%s OK ENABLE completed\r\n", tag);
-	} else if (strcasecmp(cmd, "LIST") == 0) {
-		struct list_ctx lc = { s };
-		if (store_mailbox_list(s->w->store, list_cb, &lc, &err) != STORE_OK)
-			out(s, "%s NO [SERVERBUG] %s\r\n", tag, err);
-		else
-			out(s, "%s OK LIST completed\r\n", tag);
-	} else if (strcasecmp(cmd, "SELECT") == 0 || strcasecmp(cmd, "EXAMINE") == 0) {
-		cmd_select(s, tag, args, strcasecmp(cmd, "EXAMINE") == 0);
-	} else if (strcasecmp(cmd, "UNSELECT") == 0 || strcasecmp(cmd, "CLOSE") == 0) {
-		if (!s->selected) {
-			out(s, "%s BAD No mailbox selected\r\n", tag);
-		} else {
-			s->selected = 0;
-			out(s, "%s OK %s completed\r\n", tag, cmd);
+	}
+}
+
+static void idle_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct session *s = arg;
+	(void)fd;
+	(void)what;
+	if (s->idling && !s->closing)
+		mbox_sync(s, true);
+}
+
+void session_idle_start(struct session *s, const char *tag)
+{
+	snprintf(s->idle_tag, sizeof(s->idle_tag), "%s", tag);
+	s->idling = true;
+	out(s, "+ idling\r\n");
+	if (s->idle_ev == NULL)
+		s->idle_ev = event_new(s->w->base, -1, EV_PERSIST, idle_tick, s);
+	struct timeval tv = { .tv_sec = RD_IMAP_IDLE_POLL_MS / 1000,
+			      .tv_usec = (RD_IMAP_IDLE_POLL_MS % 1000) * 1000 };
+	if (s->idle_ev != NULL)
+		event_add(s->idle_ev, &tv);
+}
+
+/* While idling only "DONE" is expected (RFC 2177). */
+static void idle_input(struct session *s)
+{
+	const uint8_t *nl = s->in.len > 0 ? memchr(s->in.data, '\n', s->in.len) : NULL;
+	if (nl == NULL) {
+		if (s->in.len > 64) {
+			out(s, "* BYE Expected DONE\r\n");
+			session_close(s);
 		}
-	} else if (strcasecmp(cmd, "LOGIN") == 0 || strcasecmp(cmd, "AUTHENTICATE") == 0) {
-		out(s, "%s BAD Already logged in\r\n", tag);
+		return;
+	}
+	size_t n = (size_t)(nl - s->in.data);
+	size_t l = n > 0 && s->in.data[n - 1] == '\r' ? n - 1 : n;
+	bool done = l == 4 && strncasecmp((const char *)s->in.data, "DONE", 4) == 0;
+	buffer_consume(&s->in, n + 1);
+	s->idling = false;
+	if (s->idle_ev != NULL)
+		event_del(s->idle_ev);
+	if (done) {
+		mbox_sync(s, true);
+		out(s, "%s OK IDLE terminated\r\n", s->idle_tag);
 	} else {
-		out(s, "%s BAD Command not implemented yet\r\n", tag);
+		session_bad(s, s->idle_tag, "Expected DONE");
+	}
+}
+
+/* The tag of a command whose framing failed, for the reply. */
+static void frame_tag(const struct buffer *in, char *tag, size_t len)
+{
+	size_t i = 0;
+	while (i < in->len && i + 1 < len && in->data[i] > ' ' && in->data[i] < 0x7f &&
+	       in->data[i] != '{' && in->data[i] != '"' && in->data[i] != '(')
+		i++;
+	if (i >= in->len || in->data[i] != ' ')
+		i = 0;
+	memcpy(tag, in->data, i);
+	tag[i] = '\0';
+	if (i == 0)
+		snprintf(tag, len, "*");
+}
+
+static void run_command(struct session *s, size_t len)
+{
+	struct imap_cmd cmd;
+	const char *err;
+	size_t nmax = (len - (size_t)s->frame.lit_total) / 2 + 8;
+	if (nmax > RD_IMAP_MAX_ARGS)
+		nmax = RD_IMAP_MAX_ARGS;
+	struct imap_arg *nodes = malloc(nmax * sizeof(*nodes));
+	if (nodes == NULL) {
+		out(s, "* BYE Out of memory\r\n");
+		session_close(s);
+		return;
+	}
+	if (imap_parse(s->in.data, len, nodes, nmax, RD_IMAP_MAX_LIST_DEPTH, &cmd, &err) < 0)
+		session_bad(s, cmd.tag, err);
+	else
+		cmd_dispatch(s, &cmd);
+	free(nodes);
+}
+
+static void session_process(struct session *s)
+{
+	struct evbuffer *in = bufferevent_get_input(s->bev);
+	const struct imap_frame_limits lim = { RD_IMAP_MAX_LINE, s->w->max_message };
+	while (!s->closing) {
+		if (evbuffer_get_length(bufferevent_get_output(s->bev)) >
+		    RD_IMAP_MAX_PENDING_OUTPUT) {
+			s->paused = true;
+			return;
+		}
+		s->paused = false;
+		size_t avail = evbuffer_get_length(in);
+		size_t room = s->in.max - s->in.len;
+		size_t take = avail < room ? avail : room;
+		if (take > 0) {
+			if (buffer_append(&s->in, evbuffer_pullup(in, (ev_ssize_t)take), take) < 0) {
+				out(s, "* BYE Out of memory\r\n");
+				session_close(s);
+				return;
+			}
+			evbuffer_drain(in, take);
+		}
+		if (s->idling) {
+			size_t before = s->in.len;
+			idle_input(s);
+			if (s->idling || before == s->in.len)
+				return;
+			continue;
+		}
+		const char *err;
+		char tag[IMAP_PARSE_TAG_MAX + 2];
+		enum imap_frame_ret r = imap_frame(&s->frame, s->in.data, s->in.len, &lim, &err);
+		switch (r) {
+		case IMAP_FRAME_MORE:
+			return;
+		case IMAP_FRAME_LITERAL:
+			out(s, "+ Ready for literal data\r\n");
+			continue;
+		case IMAP_FRAME_TOOBIG:
+			frame_tag(&s->in, tag, sizeof(tag));
+			if (s->frame.lit_sync) {
+				/* the client waits for "+" and sends nothing more of
+				 * this command (RFC 7888 4) */
+				out(s, "%s NO [TOOBIG] Literal too big\r\n", tag);
+				buffer_consume(&s->in, s->frame.pos);
+				imap_frame_init(&s->frame);
+				continue;
+			}
+			out(s, "%s BAD Literal too big\r\n* BYE Literal too big\r\n", tag);
+			session_close(s);
+			return;
+		case IMAP_FRAME_ERROR:
+			out(s, "* BYE %s\r\n", err);
+			session_close(s);
+			return;
+		case IMAP_FRAME_DONE: {
+			size_t len = s->frame.pos;
+			run_command(s, len);
+			if (s->closing)
+				return;
+			buffer_consume(&s->in, len);
+			imap_frame_init(&s->frame);
+			continue;
+		}
+		}
 	}
 }
 
 static void session_read_cb(struct bufferevent *bev, void *arg)
 {
-	struct session *s = arg;
-	struct evbuffer *in = bufferevent_get_input(bev);
-	while (!s->closing) {
-		size_t eol_len;
-		struct evbuffer_ptr p = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_CRLF);
-		if (p.pos < 0) {
-			if (evbuffer_get_length(in) > RD_IMAP_MAX_LINE) {
-				out(s, "* BYE Line too long\r\n");
-				session_close(s);
-			}
-			return;
-		}
-		if ((size_t)p.pos > RD_IMAP_MAX_LINE) {
-			out(s, "* BYE Line too long\r\n");
-			session_close(s);
-			return;
-		}
-		char *line = malloc((size_t)p.pos + 1);
-		if (line == NULL) {
-			session_close(s);
-			return;
-		}
-		evbuffer_remove(in, line, (size_t)p.pos);
-		evbuffer_drain(in, eol_len);
-		line[p.pos] = '\0';
-		session_line(s, line);
-		free(line);
-	}
+	(void)bev;
+	session_process(arg);
 }
 
 static void session_write_cb(struct bufferevent *bev, void *arg)
@@ -246,6 +240,8 @@ static void session_write_cb(struct bufferevent *bev, void *arg)
 	struct session *s = arg;
 	if (s->closing && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
 		session_free(s);
+	else if (s->paused)
+		session_process(s);
 }
 
 static void session_event_cb(struct bufferevent *bev, short what, void *arg)
@@ -273,6 +269,8 @@ static void session_new(struct worker *w, int fd)
 	}
 	evutil_make_socket_nonblocking(fd);
 	s->w = w;
+	buffer_init(&s->in, RD_IMAP_MAX_LINE + (size_t)w->max_message + 1024);
+	imap_frame_init(&s->frame);
 	s->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (s->bev == NULL) {
 		close(fd);
@@ -280,6 +278,7 @@ static void session_new(struct worker *w, int fd)
 		return;
 	}
 	bufferevent_setcb(s->bev, session_read_cb, session_write_cb, session_event_cb, s);
+	bufferevent_setwatermark(s->bev, EV_WRITE, RD_IMAP_MAX_PENDING_OUTPUT / 2, 0);
 	struct timeval tv = { .tv_sec = RD_IMAP_IDLE_TIMEOUT_S };
 	bufferevent_set_timeouts(s->bev, &tv, NULL);
 	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
@@ -368,6 +367,8 @@ int worker_main(struct role_ctx *ctx)
 	if (role_confine(ctx, &rp.p) < 0)
 		return 1;
 	struct worker w = { .ctx = ctx };
+	w.max_message = ctx->max_message_size > 0 && ctx->max_message_size < RD_STORE_MAX_MESSAGE ?
+			ctx->max_message_size : RD_STORE_MAX_MESSAGE;
 	snprintf(stores, sizeof(stores), "%s/stores", ctx->data_dir);
 	struct store_params sp = { .stores_root = stores };
 	if (store_open(&sp, ctx->store_id, &w.store, &err) != STORE_OK) {

@@ -1,0 +1,538 @@
+/* worker-cmd.c: command dispatch and the commands that need no selected
+ * mailbox: CAPABILITY NOOP LOGOUT ID ENABLE NAMESPACE LIST LSUB SUBSCRIBE
+ * UNSUBSCRIBE CREATE DELETE RENAME STATUS SELECT EXAMINE APPEND. */
+#include "worker/worker.h"
+#include "imap/imap-fetch.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+/* What this worker implements, and nothing more. IMAP4rev2 is not
+ * claimed: its differences (no \Recent, ESEARCH, LIST-EXTENDED...) are
+ * not built. */
+static const char caps[] =
+	"IMAP4rev1 LITERAL+ ID ENABLE IDLE NAMESPACE UIDPLUS MOVE UNSELECT "
+	"SPECIAL-USE CHILDREN STATUS=SIZE";
+
+int mailbox_arg(struct session *s, const char *tag, const struct imap_arg *a,
+		char *dst, size_t dstlen)
+{
+	if (imap_arg_copy(a, dst, dstlen) < 0) {
+		session_bad(s, tag, "Expected a mailbox name");
+		return -1;
+	}
+	if (strncasecmp(dst, "INBOX", 5) == 0 && (dst[5] == '\0' || dst[5] == '/'))
+		memcpy(dst, "INBOX", 5);
+	return 0;
+}
+
+static void reply_store_error(struct session *s, const char *tag, int r, const char *err)
+{
+	switch (r) {
+	case STORE_NOT_FOUND:
+		out(s, "%s NO [NONEXISTENT] No such mailbox\r\n", tag);
+		break;
+	case STORE_EXISTS:
+		out(s, "%s NO [ALREADYEXISTS] Mailbox already exists\r\n", tag);
+		break;
+	case STORE_INVALID:
+		out(s, "%s NO [CANNOT] %s\r\n", tag, err ? err : "Invalid name");
+		break;
+	case STORE_LIMIT:
+		out(s, "%s NO [LIMIT] %s\r\n", tag, err ? err : "Limit reached");
+		break;
+	default:
+		out(s, "%s NO [SERVERBUG] %s\r\n", tag, err ? err : "Store error");
+		break;
+	}
+}
+
+/* ---- LIST / LSUB ---- */
+
+struct names {
+	char **v;
+	enum store_special_use *su;
+	size_t n, cap;
+	bool oom;
+};
+
+static int names_cb(void *ctx, const struct store_mailbox_info *mb)
+{
+	struct names *l = ctx;
+	if (l->n == l->cap) {
+		size_t ncap = l->cap ? l->cap * 2 : 16;
+		char **v = realloc(l->v, ncap * sizeof(*v));
+		if (v == NULL)
+			goto oom;
+		l->v = v;
+		enum store_special_use *su = realloc(l->su, ncap * sizeof(*su));
+		if (su == NULL)
+			goto oom;
+		l->su = su;
+		l->cap = ncap;
+	}
+	if ((l->v[l->n] = strdup(mb->name)) == NULL)
+		goto oom;
+	l->su[l->n++] = mb->special_use;
+	return 0;
+oom:
+	l->oom = true;
+	return 1;
+}
+
+static void names_free(struct names *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	free(l->su);
+}
+
+static bool has_child(const struct names *l, const char *name)
+{
+	size_t n = strlen(name);
+	for (size_t i = 0; i < l->n; i++)
+		if (strncmp(l->v[i], name, n) == 0 && l->v[i][n] == '/')
+			return true;
+	return false;
+}
+
+static bool exists(const struct names *l, const char *name, size_t len)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strlen(l->v[i]) == len && strncmp(l->v[i], name, len) == 0)
+			return true;
+	return false;
+}
+
+static void list_line(struct session *s, const char *cmd, const char *attrs, const char *name)
+{
+	struct buffer b;
+	buffer_init(&b, RD_IMAP_MAX_LINE);
+	if (buffer_printf(&b, "* %s (%s) \"/\" ", cmd, attrs) == 0 &&
+	    imap_write_cstring(&b, name) == 0 && buffer_append_str(&b, "\r\n") == 0)
+		out_buf(s, &b);
+	buffer_free(&b);
+}
+
+static void cmd_list(struct session *s, const char *tag, const struct imap_arg *args, bool lsub)
+{
+	const char *cmd = lsub ? "LSUB" : "LIST";
+	char ref[RD_STORE_MAX_MAILBOX_NAME + 1], pat[RD_STORE_MAX_MAILBOX_NAME + 1];
+	char full[2 * RD_STORE_MAX_MAILBOX_NAME + 2];
+	const char *err;
+	if (args != NULL && args->type == IMAP_ARG_LIST && !lsub) {
+		/* LIST-EXTENDED selection options are not offered */
+		session_bad(s, tag, "LIST selection options are not supported");
+		return;
+	}
+	if (args == NULL || args->next == NULL || args->next->next != NULL ||
+	    imap_arg_copy(args, ref, sizeof(ref)) < 0 ||
+	    imap_arg_copy(args->next, pat, sizeof(pat)) < 0) {
+		session_bad(s, tag, "Expected reference and mailbox pattern");
+		return;
+	}
+	if (pat[0] == '\0') {
+		out(s, "* %s (\\Noselect) \"/\" \"\"\r\n%s OK %s completed\r\n", cmd, tag, cmd);
+		return;
+	}
+	snprintf(full, sizeof(full), "%s%s", ref, pat);
+	if (strncasecmp(full, "INBOX", 5) == 0 && (full[5] == '\0' || full[5] == '/'))
+		memcpy(full, "INBOX", 5);
+	struct names l = { 0 };
+	int r = store_mailbox_list(s->w->store, names_cb, &l, &err);
+	if (r != STORE_OK || l.oom) {
+		names_free(&l);
+		reply_store_error(s, tag, r != STORE_OK ? r : STORE_ERROR, l.oom ? "Out of memory" : err);
+		return;
+	}
+	for (size_t i = 0; i < l.n; i++) {
+		const char *name = l.v[i];
+		/* ancestors that are not mailboxes themselves, once each */
+		for (const char *sl = strchr(name, '/'); sl != NULL; sl = strchr(sl + 1, '/')) {
+			size_t plen = (size_t)(sl - name);
+			char parent[RD_STORE_MAX_MAILBOX_NAME + 1];
+			memcpy(parent, name, plen);
+			parent[plen] = '\0';
+			if (exists(&l, parent, plen) || !imap_list_match(full, parent))
+				continue;
+			bool first = true;
+			for (size_t k = 0; k < i && first; k++)
+				if (strncmp(l.v[k], parent, plen) == 0 && l.v[k][plen] == '/')
+					first = false;
+			if (first)
+				list_line(s, cmd, "\\Noselect \\HasChildren", parent);
+		}
+		if (!imap_list_match(full, name))
+			continue;
+		char attrs[64];
+		const char *su = store_special_use_name(l.su[i]);
+		snprintf(attrs, sizeof(attrs), "%s%s%s",
+			 has_child(&l, name) ? "\\HasChildren" : "\\HasNoChildren",
+			 su ? " " : "", su ? su : "");
+		list_line(s, cmd, attrs, name);
+	}
+	names_free(&l);
+	out(s, "%s OK %s completed\r\n", tag, cmd);
+}
+
+/* ---- mailbox management ---- */
+
+static int one_name(struct session *s, const char *tag, const struct imap_arg *args,
+		    char *name, size_t len)
+{
+	if (args == NULL || args->next != NULL) {
+		session_bad(s, tag, "Expected one mailbox name");
+		return -1;
+	}
+	return mailbox_arg(s, tag, args, name, len);
+}
+
+static bool name_ok(struct session *s, const char *tag, const char *name)
+{
+	const char *why;
+	if (!store_mailbox_name_valid(name, &why)) {
+		out(s, "%s NO [CANNOT] %s\r\n", tag, why);
+		return false;
+	}
+	return true;
+}
+
+static void cmd_create(struct session *s, const char *tag, const struct imap_arg *args)
+{
+	char name[RD_STORE_MAX_MAILBOX_NAME + 2];
+	const char *err;
+	if (one_name(s, tag, args, name, sizeof(name)) < 0)
+		return;
+	size_t n = strlen(name);
+	if (n > 1 && name[n - 1] == '/')    /* RFC 3501 6.3.3: a trailing delimiter */
+		name[n - 1] = '\0';
+	if (!name_ok(s, tag, name))
+		return;
+	int64_t id;
+	int r = store_mailbox_create(s->w->store, name, STORE_SPECIAL_NONE, &id, &err);
+	if (r != STORE_OK)
+		reply_store_error(s, tag, r, err);
+	else
+		out(s, "%s OK CREATE completed\r\n", tag);
+}
+
+static void cmd_delete(struct session *s, const char *tag, const struct imap_arg *args)
+{
+	char name[RD_STORE_MAX_MAILBOX_NAME + 1];
+	const char *err;
+	if (one_name(s, tag, args, name, sizeof(name)) < 0)
+		return;
+	if (strcmp(name, "INBOX") == 0) {
+		out(s, "%s NO [CANNOT] INBOX cannot be deleted\r\n", tag);
+		return;
+	}
+	int r = store_mailbox_delete(s->w->store, name, &err);
+	if (r != STORE_OK) {
+		reply_store_error(s, tag, r, err);
+		return;
+	}
+	if (s->sel != NULL && strcmp(s->sel->name, name) == 0)
+		mbox_unselect(s);
+	out(s, "%s OK DELETE completed\r\n", tag);
+}
+
+static void cmd_rename(struct session *s, const char *tag, const struct imap_arg *args)
+{
+	char from[RD_STORE_MAX_MAILBOX_NAME + 1], to[RD_STORE_MAX_MAILBOX_NAME + 1];
+	const char *err;
+	if (args == NULL || args->next == NULL || args->next->next != NULL) {
+		session_bad(s, tag, "Expected two mailbox names");
+		return;
+	}
+	if (mailbox_arg(s, tag, args, from, sizeof(from)) < 0 ||
+	    mailbox_arg(s, tag, args->next, to, sizeof(to)) < 0)
+		return;
+	if (strcmp(from, "INBOX") == 0) {
+		/* RFC 3501 moves INBOX's messages; the store cannot rename it */
+		out(s, "%s NO [CANNOT] Renaming INBOX is not supported\r\n", tag);
+		return;
+	}
+	if (!name_ok(s, tag, to))
+		return;
+	int r = store_mailbox_rename(s->w->store, from, to, &err);
+	if (r != STORE_OK) {
+		reply_store_error(s, tag, r, err);
+		return;
+	}
+	if (s->sel != NULL && strcmp(s->sel->name, from) == 0)
+		snprintf(s->sel->name, sizeof(s->sel->name), "%s", to);
+	out(s, "%s OK RENAME completed\r\n", tag);
+}
+
+static void cmd_status(struct session *s, const char *tag, const struct imap_arg *args)
+{
+	char name[RD_STORE_MAX_MAILBOX_NAME + 1];
+	struct store_mailbox_info mb;
+	const char *err;
+	if (args == NULL || args->next == NULL || args->next->type != IMAP_ARG_LIST ||
+	    args->next->count == 0 || args->next->next != NULL) {
+		session_bad(s, tag, "Expected mailbox and status items");
+		return;
+	}
+	if (mailbox_arg(s, tag, args, name, sizeof(name)) < 0)
+		return;
+	struct buffer b;
+	buffer_init(&b, RD_IMAP_MAX_LINE);
+	for (const struct imap_arg *a = args->next->child; a != NULL; a = a->next)
+		if (!imap_arg_is(a, "MESSAGES") && !imap_arg_is(a, "UIDNEXT") &&
+		    !imap_arg_is(a, "UIDVALIDITY") && !imap_arg_is(a, "UNSEEN") &&
+		    !imap_arg_is(a, "RECENT") && !imap_arg_is(a, "SIZE")) {
+			buffer_free(&b);
+			session_bad(s, tag, "Unknown STATUS item");
+			return;
+		}
+	int r = store_mailbox_get(s->w->store, name, &mb, &err);
+	if (r != STORE_OK) {
+		buffer_free(&b);
+		reply_store_error(s, tag, r, err);
+		return;
+	}
+	(void)buffer_append_str(&b, "* STATUS ");
+	(void)imap_write_cstring(&b, name);
+	(void)buffer_append_str(&b, " (");
+	for (const struct imap_arg *a = args->next->child; a != NULL; a = a->next) {
+		const char *sp = a == args->next->child ? "" : " ";
+		if (imap_arg_is(a, "MESSAGES"))
+			(void)buffer_printf(&b, "%sMESSAGES %llu", sp, (unsigned long long)mb.messages);
+		else if (imap_arg_is(a, "UIDNEXT"))
+			(void)buffer_printf(&b, "%sUIDNEXT %u", sp, mb.uidnext);
+		else if (imap_arg_is(a, "UIDVALIDITY"))
+			(void)buffer_printf(&b, "%sUIDVALIDITY %u", sp, mb.uidvalidity);
+		else if (imap_arg_is(a, "UNSEEN"))
+			(void)buffer_printf(&b, "%sUNSEEN %llu", sp, (unsigned long long)mb.unseen);
+		else if (imap_arg_is(a, "RECENT"))
+			(void)buffer_printf(&b, "%sRECENT 0", sp);
+		else
+			(void)buffer_printf(&b, "%sSIZE %llu", sp, (unsigned long long)mb.total_size);
+	}
+	(void)buffer_append_str(&b, ")\r\n");
+	out_buf(s, &b);
+	buffer_free(&b);
+	out(s, "%s OK STATUS completed\r\n", tag);
+}
+
+static void cmd_select(struct session *s, const char *tag, const struct imap_arg *args,
+		       bool readonly)
+{
+	char name[RD_STORE_MAX_MAILBOX_NAME + 1];
+	const char *err;
+	if (args != NULL && args->next != NULL) {
+		session_bad(s, tag, "SELECT parameters are not supported");
+		return;
+	}
+	if (one_name(s, tag, args, name, sizeof(name)) < 0)
+		return;
+	int r = mbox_select(s, name, readonly, &err);
+	if (r == STORE_NOT_FOUND)
+		out(s, "%s NO [NONEXISTENT] No such mailbox\r\n", tag);
+	else if (r != STORE_OK)
+		reply_store_error(s, tag, r, err);
+	else
+		out(s, "%s OK [%s] %s completed\r\n", tag, readonly ? "READ-ONLY" : "READ-WRITE",
+		    readonly ? "EXAMINE" : "SELECT");
+}
+
+/* ---- APPEND ---- */
+
+static const char *const months[12] = {
+	"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+};
+
+/* RFC 3501 date-time "dd-Mon-yyyy hh:mm:ss +zzzz" (day may be " d"). */
+static int parse_date_time(const struct imap_arg *a, int64_t *t_r)
+{
+	char buf[40];
+	int d, y, hh, mm, ss, zone;
+	char mon[4], sign;
+	if (imap_arg_copy(a, buf, sizeof(buf)) < 0 ||
+	    sscanf(buf, "%2d-%3s-%4d %2d:%2d:%2d %c%4d", &d, mon, &y, &hh, &mm, &ss, &sign,
+		   &zone) != 8 || (sign != '+' && sign != '-'))
+		return -1;
+	int m = -1;
+	for (int i = 0; i < 12; i++)
+		if (strcasecmp(mon, months[i]) == 0)
+			m = i;
+	if (m < 0 || d < 1 || d > 31 || y < 1970 || y > 9999 || hh > 23 || mm > 59 ||
+	    ss > 60 || zone > 1400 || zone % 100 > 59)
+		return -1;
+	struct tm tm = { .tm_year = y - 1900, .tm_mon = m, .tm_mday = d, .tm_hour = hh,
+			 .tm_min = mm, .tm_sec = ss };
+	time_t t = timegm(&tm);
+	int64_t off = (int64_t)(zone / 100 * 3600 + zone % 100 * 60);
+	*t_r = (int64_t)t - (sign == '+' ? off : -off);
+	return 0;
+}
+
+int parse_flag_list(const struct imap_arg *list, unsigned *flags_r, const char **kws,
+		    size_t *nkws, char kwbuf[][RD_STORE_MAX_KEYWORD_LEN + 1])
+{
+	static const struct { const char *name; unsigned bit; } sys[] = {
+		{ "\\Seen", STORE_FLAG_SEEN }, { "\\Answered", STORE_FLAG_ANSWERED },
+		{ "\\Flagged", STORE_FLAG_FLAGGED }, { "\\Deleted", STORE_FLAG_DELETED },
+		{ "\\Draft", STORE_FLAG_DRAFT },
+	};
+	const struct imap_arg *a = list->type == IMAP_ARG_LIST ? list->child : list;
+	*flags_r = 0;
+	*nkws = 0;
+	for (; a != NULL; a = list->type == IMAP_ARG_LIST ? a->next : NULL) {
+		if (a->type != IMAP_ARG_ATOM)
+			return -1;
+		bool found = false;
+		for (size_t i = 0; i < 5; i++)
+			if (imap_arg_is(a, sys[i].name)) {
+				*flags_r |= sys[i].bit;
+				found = true;
+			}
+		if (found || imap_arg_is(a, "\\Recent"))
+			continue;
+		const char *why;
+		if (*nkws >= RD_STORE_MAX_KEYWORDS ||
+		    imap_arg_copy(a, kwbuf[*nkws], RD_STORE_MAX_KEYWORD_LEN + 1) < 0 ||
+		    !store_keyword_valid(kwbuf[*nkws], &why))
+			return -1;
+		kws[*nkws] = kwbuf[*nkws];
+		(*nkws)++;
+	}
+	return 0;
+}
+
+static void cmd_append(struct session *s, const char *tag, const struct imap_arg *args)
+{
+	char name[RD_STORE_MAX_MAILBOX_NAME + 1];
+	char kwbuf[RD_STORE_MAX_KEYWORDS][RD_STORE_MAX_KEYWORD_LEN + 1];
+	const char *kws[RD_STORE_MAX_KEYWORDS];
+	struct store_append msg = { .internal_date = (int64_t)time(NULL) };
+	struct store_mailbox_info mb;
+	const char *err;
+	if (args == NULL || mailbox_arg(s, tag, args, name, sizeof(name)) < 0) {
+		if (args == NULL)
+			session_bad(s, tag, "Expected a mailbox name");
+		return;
+	}
+	const struct imap_arg *a = args->next;
+	if (a != NULL && a->type == IMAP_ARG_LIST) {
+		if (parse_flag_list(a, &msg.flags, kws, &msg.keyword_count, kwbuf) < 0) {
+			session_bad(s, tag, "Invalid flag");
+			return;
+		}
+		msg.keywords = kws;
+		a = a->next;
+	}
+	if (a != NULL && a->type == IMAP_ARG_QUOTED && a->next != NULL) {
+		if (parse_date_time(a, &msg.internal_date) < 0) {
+			session_bad(s, tag, "Invalid date-time");
+			return;
+		}
+		a = a->next;
+	}
+	if (a == NULL || (a->type != IMAP_ARG_LITERAL && a->type != IMAP_ARG_QUOTED) ||
+	    a->next != NULL) {
+		session_bad(s, tag, "Expected the message as a literal");
+		return;
+	}
+	if (a->len == 0) {
+		out(s, "%s NO Empty message\r\n", tag);
+		return;
+	}
+	int r = store_mailbox_get(s->w->store, name, &mb, &err);
+	if (r == STORE_NOT_FOUND) {
+		out(s, "%s NO [TRYCREATE] No such mailbox\r\n", tag);
+		return;
+	}
+	if (r != STORE_OK) {
+		reply_store_error(s, tag, r, err);
+		return;
+	}
+	msg.data = a->data;
+	msg.size = a->len;
+	uint32_t uid;
+	uint64_t modseq;
+	r = store_append(s->w->store, mb.id, &msg, &uid, &modseq, &err);
+	if (r != STORE_OK) {
+		reply_store_error(s, tag, r, err);
+		return;
+	}
+	mbox_sync(s, true);
+	out(s, "%s OK [APPENDUID %u %u] APPEND completed\r\n", tag, mb.uidvalidity, uid);
+}
+
+/* ---- dispatch ---- */
+
+void cmd_dispatch(struct session *s, struct imap_cmd *cmd)
+{
+	const char *tag = cmd->tag, *name = cmd->name;
+	const struct imap_arg *args = cmd->args;
+	bool noargs = cmd->nargs == 0;
+	if (strcmp(name, "CAPABILITY") == 0 && noargs) {
+		out(s, "* CAPABILITY %s\r\n%s OK CAPABILITY completed\r\n", caps, tag);
+	} else if (strcmp(name, "NOOP") == 0 && noargs) {
+		mbox_sync(s, true);
+		out(s, "%s OK NOOP completed\r\n", tag);
+	} else if (strcmp(name, "LOGOUT") == 0 && noargs) {
+		out(s, "* BYE Logging out\r\n%s OK LOGOUT completed\r\n", tag);
+		session_close(s);
+	} else if (strcmp(name, "ID") == 0 && cmd->nargs == 1) {
+		out(s, "* ID (\"name\" \"redoubt\")\r\n%s OK ID completed\r\n", tag);
+	} else if (strcmp(name, "ENABLE") == 0 && !noargs) {
+		out(s, "* ENABLED\r\n%s OK ENABLE completed\r\n", tag);
+	} else if (strcmp(name, "NAMESPACE") == 0 && noargs) {
+		out(s, "* NAMESPACE ((\"\" \"/\")) NIL NIL\r\n%s OK NAMESPACE completed\r\n", tag);
+	} else if (strcmp(name, "LIST") == 0 || strcmp(name, "LSUB") == 0) {
+		cmd_list(s, tag, args, strcmp(name, "LSUB") == 0);
+	} else if (strcmp(name, "SUBSCRIBE") == 0 || strcmp(name, "UNSUBSCRIBE") == 0) {
+		/* no subscription table: every mailbox counts as subscribed */
+		char mbox[RD_STORE_MAX_MAILBOX_NAME + 1];
+		if (one_name(s, tag, args, mbox, sizeof(mbox)) == 0)
+			out(s, "%s OK %s completed\r\n", tag, name);
+	} else if (strcmp(name, "CREATE") == 0) {
+		cmd_create(s, tag, args);
+	} else if (strcmp(name, "DELETE") == 0) {
+		cmd_delete(s, tag, args);
+	} else if (strcmp(name, "RENAME") == 0) {
+		cmd_rename(s, tag, args);
+	} else if (strcmp(name, "STATUS") == 0) {
+		cmd_status(s, tag, args);
+	} else if (strcmp(name, "SELECT") == 0 || strcmp(name, "EXAMINE") == 0) {
+		cmd_select(s, tag, args, strcmp(name, "EXAMINE") == 0);
+	} else if (strcmp(name, "APPEND") == 0) {
+		cmd_append(s, tag, args);
+	} else if (strcmp(name, "LOGIN") == 0 || strcmp(name, "AUTHENTICATE") == 0 ||
+		   strcmp(name, "STARTTLS") == 0) {
+		session_bad(s, tag, "Already logged in");
+	} else if (strcmp(name, "UID") == 0) {
+		if (args == NULL || args->type != IMAP_ARG_ATOM || args->len >= 16) {
+			session_bad(s, tag, "Expected a UID command");
+			return;
+		}
+		char sub[16];
+		for (size_t i = 0; i < args->len; i++)
+			sub[i] = (char)(args->data[i] >= 'a' && args->data[i] <= 'z' ?
+					args->data[i] - 32 : args->data[i]);
+		sub[args->len] = '\0';
+		if (s->sel == NULL)
+			session_bad(s, tag, "No mailbox selected");
+		else if (!cmd_selected(s, cmd, sub, args->next, true))
+			session_bad(s, tag, "Unknown UID command");
+	} else if (s->sel != NULL && cmd_selected(s, cmd, name, args, false)) {
+		/* done */
+	} else if (strcmp(name, "CHECK") == 0 || strcmp(name, "CLOSE") == 0 ||
+		   strcmp(name, "UNSELECT") == 0 || strcmp(name, "EXPUNGE") == 0 ||
+		   strcmp(name, "SEARCH") == 0 || strcmp(name, "FETCH") == 0 ||
+		   strcmp(name, "STORE") == 0 || strcmp(name, "COPY") == 0 ||
+		   strcmp(name, "MOVE") == 0 || strcmp(name, "IDLE") == 0) {
+		if (strcmp(name, "IDLE") == 0 && noargs)
+			session_idle_start(s, tag);   /* IDLE works without a mailbox too */
+		else
+			session_bad(s, tag, "No mailbox selected");
+	} else {
+		session_bad(s, tag, "Unknown command or wrong arguments");
+	}
+}

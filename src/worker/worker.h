@@ -1,0 +1,110 @@
+/* worker.h: what the worker's files share (private to src/worker).
+ *
+ * worker.c owns sessions and their I/O (framing, literals, IDLE input,
+ * output back-pressure); worker-mbox.c the selected mailbox (the per-session
+ * UID -> sequence map and the untagged EXISTS/EXPUNGE/FETCH updates that
+ * keep it in step with the store); worker-cmd.c the commands that need no
+ * selected mailbox; worker-cmd-msg.c the ones that do.
+ *
+ * Command handlers write their untagged and tagged replies themselves and
+ * return nothing; a BAD reply goes through session_bad() so the bad-command
+ * cap is counted in one place. */
+#ifndef RD_WORKER_H
+#define RD_WORKER_H
+#include "imap/imap-args.h"
+#include "lib/buffer.h"
+#include "store/store.h"
+#include "limits.h"
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+struct worker;
+struct event;
+struct bufferevent;
+
+/* The selected mailbox: seq n is uids[n-1]; modseqs[] is what this
+ * session last told the client about each message. */
+struct selected {
+	char name[RD_STORE_MAX_MAILBOX_NAME + 1];
+	int64_t id;
+	bool readonly;
+	uint32_t uidvalidity, uidnext;
+	uint64_t highestmodseq, messages;   /* for the cheap change check */
+	uint32_t *uids;
+	uint64_t *modseqs;
+	size_t count, cap;
+};
+
+struct session {
+	struct worker *w;
+	struct session *prev, *next;
+	struct bufferevent *bev;
+	bool closing;
+	bool paused;            /* output over the cap: commands wait */
+	unsigned bad;
+	struct buffer in;       /* bytes of the command being framed */
+	struct imap_frame frame;
+	bool idling;
+	char idle_tag[IMAP_PARSE_TAG_MAX + 1];
+	struct event *idle_ev;
+	struct selected *sel;   /* NULL when nothing is selected */
+};
+
+struct worker {
+	struct role_ctx *ctx;
+	struct event_base *base;
+	struct store *store;
+	struct session *sessions;
+	unsigned nsessions;
+	uint8_t *buf;
+	int stopping;
+	time_t idle_since;
+	int retire_asked;
+	uint64_t max_message;   /* APPEND literal cap */
+};
+
+/* worker.c */
+void out(struct session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void out_buf(struct session *s, const struct buffer *b);
+void session_bad(struct session *s, const char *tag, const char *why);
+void session_close(struct session *s);
+void session_idle_start(struct session *s, const char *tag);
+
+/* worker-cmd.c: runs one parsed command. */
+void cmd_dispatch(struct session *s, struct imap_cmd *cmd);
+/* "INBOX" in any case becomes INBOX; copies a mailbox argument into dst.
+ * Returns -1 (after replying BAD) if the argument is no usable name. */
+int mailbox_arg(struct session *s, const char *tag, const struct imap_arg *a,
+		char *dst, size_t dstlen);
+
+/* System flags and keywords (pointers into kwbuf) from a flag list or a
+ * single flag; -1 if one is invalid. \Recent is accepted and ignored. */
+int parse_flag_list(const struct imap_arg *list, unsigned *flags_r, const char **kws,
+		    size_t *nkws, char kwbuf[][RD_STORE_MAX_KEYWORD_LEN + 1]);
+
+/* worker-cmd-msg.c: commands on the selected mailbox; true if handled. */
+bool cmd_selected(struct session *s, struct imap_cmd *cmd, const char *name,
+		  const struct imap_arg *args, bool uid);
+
+/* worker-mbox.c */
+/* Selects name (loading the map) and writes the SELECT/EXAMINE untagged
+ * replies; returns a store_ret. */
+int mbox_select(struct session *s, const char *name, bool readonly, const char **error_r);
+void mbox_unselect(struct session *s);
+/* Brings the map in step with the store and tells the client: EXPUNGE in
+ * decreasing order, FETCH FLAGS for changed messages, then EXISTS. With
+ * expunges false (during FETCH, STORE, SEARCH) only flags and EXISTS.
+ * Cheap when nothing changed (one mailbox row read). */
+void mbox_sync(struct session *s, bool expunges);
+/* Sequence number of uid, or 0 if it is not in the map. */
+uint32_t mbox_seq(const struct selected *sel, uint32_t uid);
+/* Records that the client was told about uid at modseq. */
+void mbox_note_modseq(struct selected *sel, uint32_t uid, uint64_t modseq);
+/* Turns a sequence set (or UID set) argument into UID ranges clipped to
+ * the map; returns the count (0 possible) or -1 after replying BAD.
+ * *ranges_r is malloc'd. */
+int mbox_uid_ranges(struct session *s, const char *tag, const struct imap_arg *set,
+		    bool uid, struct imap_range **ranges_r);
+
+#endif
