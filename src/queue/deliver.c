@@ -6,6 +6,7 @@
 #include "master/role.h"
 #include "master/policy.h"
 #include "store/store.h"
+#include "mime/mime.h"
 #include "lib/buffer.h"
 #include "lib/log.h"
 #include "limits.h"
@@ -79,7 +80,22 @@ int deliver_main(struct role_ctx *ctx)
 	int rc = EX_TEMPFAIL_;
 	uint32_t uid;
 	uint64_t modseq;
-	struct store_append a = { .data = b.data, .size = b.len, .internal_date = time(NULL) };
+	/* parse once here, so IMAP serves ENVELOPE, BODYSTRUCTURE and search
+	 * from the cache and never reparses */
+	struct mime_result mr;
+	if (mime_parse(b.data, b.len, &mr, &err) < 0) {
+		log_error("deliver_parse_failed", "qid", ctx->qid, "reason", err);
+		store_close(&s);
+		buffer_free(&b);
+		return EX_TEMPFAIL_;
+	}
+	const char *env, *bs, *preview, *text;
+	if (buffer_cstr(&mr.envelope, &env) < 0 || buffer_cstr(&mr.bodystructure, &bs) < 0 ||
+	    buffer_cstr(&mr.preview, &preview) < 0 || buffer_cstr(&mr.fulltext, &text) < 0)
+		env = bs = preview = text = NULL;
+	struct store_append a = { .data = b.data, .size = b.len, .internal_date = time(NULL),
+				  .envelope = env, .bodystructure = bs, .preview = preview,
+				  .fulltext = text };
 	int r = store_mailbox_get(s, "INBOX", &mb, &err);
 	if (r == STORE_OK)
 		r = store_append(s, mb.id, &a, &uid, &modseq, &err);
@@ -92,6 +108,7 @@ int deliver_main(struct role_ctx *ctx)
 		log_error("deliver_append_failed", "qid", ctx->qid, "to", ctx->rcpt, "reason", err);
 		rc = (r == STORE_LIMIT || r == STORE_INVALID) ? EX_DATAERR_ : EX_TEMPFAIL_;
 	}
+	mime_result_free(&mr);
 	store_close(&s);
 	buffer_free(&b);
 	return rc;
