@@ -667,6 +667,12 @@ static void child_ipc_cb(evutil_socket_t fd, short what, void *arg)
 				ok = 0;
 				if (c->kind == CK_WORKER)
 					worker_ready(c);
+				/* smtp-in starts once the queue can take mail, so
+				 * its first clients never see "try again later" */
+				if (c->kind == CK_QUEUE && m->fixed[CK_SMTP].pid == 0 &&
+				    m->fixed[CK_SMTP].nfds > 0 && !m->stopping &&
+				    !evtimer_pending(m->fixed[CK_SMTP].restart_ev, NULL))
+					child_spawn(m, &m->fixed[CK_SMTP]);
 				if (c->kind == CK_SMTP || c->kind == CK_QUEUE)
 					queue_link(m);
 			} else if (err == NULL) {
@@ -999,7 +1005,7 @@ int master_run(const struct master_opts *opts)
 	child_spawn(m, &m->fixed[CK_AUTH]);
 	child_spawn(m, &m->fixed[CK_QUEUE]);
 	for (int i = 0; i < 3; i++)
-		if (m->fixed[i].nfds > 0)
+		if (m->fixed[i].nfds > 0 && i != CK_SMTP)
 			child_spawn(m, &m->fixed[i]);
 	/* master keeps no listening socket of its own once the roles hold them,
 	 * but it keeps the descriptors to hand them to a restarted role */
