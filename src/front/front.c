@@ -43,6 +43,7 @@ struct conn {
 	int in_handler;
 	int free_pending;
 	struct event *close_ev;          /* waits for a TLS filter to drain */
+	struct event *deadline_ev;       /* whole-request deadline (HTTP) */
 	unsigned close_polls;
 };
 
@@ -76,6 +77,8 @@ static void conn_free(struct conn *c)
 		bufferevent_free(c->worker);
 	if (c->close_ev)
 		event_free(c->close_ev);
+	if (c->deadline_ev)
+		event_free(c->deadline_ev);
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -472,6 +475,20 @@ static size_t conns_from(struct front *f, const char *peer)
 	return n;
 }
 
+/* A deadline that trickling bytes cannot push back (slow-loris): when it
+ * passes, the connection ends whatever it is doing. */
+static void deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	(void)fd;
+	(void)what;
+	if (c->closing)
+		return;
+	if (c->opened && c->f->cfg.proto->on_timeout)
+		c->f->cfg.proto->on_timeout(c);
+	conn_close_after_flush(c);
+}
+
 static void accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 		      struct sockaddr *sa, int salen, void *arg)
 {
@@ -520,6 +537,12 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	f->conns = c;
 	f->nconns++;
 	set_callbacks(c);
+	if (f->cfg.conn_deadline_s > 0) {
+		struct timeval dl = { .tv_sec = f->cfg.conn_deadline_s };
+		c->deadline_ev = evtimer_new(f->cfg.base, deadline_cb, c);
+		if (c->deadline_ev)
+			evtimer_add(c->deadline_ev, &dl);
+	}
 	if (c->tls) {
 		struct timeval tv = { .tv_sec = RD_TLS_HANDSHAKE_TIMEOUT_S };
 		bufferevent_set_timeouts(c->bev, &tv, &tv);

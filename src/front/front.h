@@ -67,6 +67,9 @@ struct front_config {
 	const struct front_proto *proto;
 	size_t max_line;
 	unsigned idle_timeout_s;
+	/* If non-zero, every connection ends this many seconds after it was
+	 * accepted, however it trickles (HTTP: the request-head deadline). */
+	unsigned conn_deadline_s;
 	struct front_limits limits;
 };
 

@@ -104,5 +104,6 @@ static const struct front_proto http_proto = {
 
 int http_front_main(struct role_ctx *ctx)
 {
-	return front_role_run(ctx, &http_proto, HTTP_MAX_LINE, RD_HTTP_HEAD_TIMEOUT_S);
+	return front_role_run(ctx, &http_proto, HTTP_MAX_LINE, RD_HTTP_HEAD_TIMEOUT_S,
+			      RD_HTTP_HEAD_TIMEOUT_S);
 }

@@ -207,5 +207,5 @@ static const struct front_proto imap_proto = {
 int imap_login_main(struct role_ctx *ctx)
 {
 	return front_role_run(ctx, &imap_proto, RD_IMAP_MAX_LINE_PREAUTH,
-			      RD_IMAP_PREAUTH_TIMEOUT_S);
+			      RD_IMAP_PREAUTH_TIMEOUT_S, 0);
 }

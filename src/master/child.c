@@ -282,7 +282,7 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 int front_role_run(struct role_ctx *ctx, const struct front_proto *proto,
-		   size_t max_line, unsigned idle_timeout_s)
+		   size_t max_line, unsigned idle_timeout_s, unsigned conn_deadline_s)
 {
 	const char *err;
 	SSL_CTX *tls = NULL;
@@ -303,6 +303,7 @@ int front_role_run(struct role_ctx *ctx, const struct front_proto *proto,
 		.base = fr.base, .tls = tls, .ipc_fd = ctx->ipc_fd,
 		.hostname = ctx->hostname, .proto = proto,
 		.max_line = max_line, .idle_timeout_s = idle_timeout_s,
+		.conn_deadline_s = conn_deadline_s,
 		.limits = { .max_message_size = ctx->max_message_size,
 			    .max_recipients = ctx->max_recipients },
 	};

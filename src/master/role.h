@@ -51,7 +51,7 @@ int role_send_ready(const struct role_ctx *ctx);
 
 /* Pre-auth roles run the shared front loop with their protocol. */
 int front_role_run(struct role_ctx *ctx, const struct front_proto *proto,
-		   size_t max_line, unsigned idle_timeout_s);
+		   size_t max_line, unsigned idle_timeout_s, unsigned conn_deadline_s);
 
 int smtp_in_main(struct role_ctx *ctx);
 int imap_login_main(struct role_ctx *ctx);

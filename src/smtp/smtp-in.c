@@ -377,5 +377,5 @@ static const struct front_proto smtp_proto = {
 int smtp_in_main(struct role_ctx *ctx)
 {
 	return front_role_run(ctx, &smtp_proto, RD_SMTP_MAX_LINE_PREAUTH - 2,
-			      RD_SMTP_CMD_TIMEOUT_S);
+			      RD_SMTP_CMD_TIMEOUT_S, 0);
 }

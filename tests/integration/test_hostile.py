@@ -200,10 +200,6 @@ def test_http_malformed_requests_400(no_crash, request_bytes):
     assert https_exchange(no_crash, request_bytes)[0] == 400
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "RD_HTTP_HEAD_TIMEOUT_S promises a complete request head within 10 s, but "
-    "front.c set_callbacks() arms only a bufferevent idle timeout, which every "
-    "trickled byte re-arms: a slow-loris client holds the connection indefinitely"))
 def test_http_head_trickle_cut_off_at_head_deadline(no_crash):
     with Line(no_crash.ports["https"], tls=True) as c:
         c.send(b"GET / HTTP/1.1\r\nX-Slow: ")
