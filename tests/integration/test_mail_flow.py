@@ -325,3 +325,55 @@ def test_bdat_chunking(fresh_server):
     blobs = os.path.join(fresh_server.data.path, "stores", store, "blobs")
     raw = [open(os.path.join(dp, f), "rb").read() for dp, _, fs in os.walk(blobs) for f in fs][0]
     assert raw.endswith(b"first part, second part\r\n.not stuffed\r\n")
+
+
+@pytest.fixture
+def small_disk():
+    """A 16 MiB tmpfs to run out of space on (root only)."""
+    if not helpers.IS_ROOT:
+        pytest.skip("mounting a tmpfs needs root")
+    import tempfile
+    mnt = tempfile.mkdtemp(prefix="redoubt-full-")
+    os.chmod(mnt, 0o755)
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m,mode=0755", "tmpfs", mnt],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        os.rmdir(mnt)
+        pytest.skip("cannot mount tmpfs: " + r.stderr)
+    yield mnt
+    subprocess.run(["umount", "-l", mnt])
+    os.rmdir(mnt)
+
+
+def test_disk_full_is_a_temporary_failure_and_loses_nothing(small_disk, monkeypatch):
+    import tempfile
+    monkeypatch.setattr(tempfile, "tempdir", small_disk)
+    data = helpers.DataDir()
+    data.stores = {ALICE: data.add_user(ALICE, ALICE_PW)}
+    s = helpers.Server(data)
+    try:
+        smtp = smtp_session(s)
+        assert smtp.sendmail("a@example.org", [ALICE], MSG.format(subject="before")) == {}
+        assert wait_count(s, 1) == 1
+        # eat the rest of the disk
+        filler = os.path.join(small_disk, "filler")
+        with open(filler, "wb") as f:
+            try:
+                while True:
+                    f.write(b"\0" * (1 << 20))
+                    f.flush()
+            except OSError:
+                pass
+        big = "Subject: big\r\n\r\n" + ("z" * 76 + "\r\n") * 30000
+        smtp.mail("a@example.org")
+        smtp.rcpt(ALICE)
+        code, text = smtp.data(big.encode())
+        assert code == 452 and text.startswith(b"4.3.1"), (code, text)
+        assert smtp.noop()[0] == 250, "the session and the server go on"
+        os.unlink(filler)
+        assert smtp.sendmail("a@example.org", [ALICE], MSG.format(subject="after")) == {}
+        smtp.quit()
+        assert wait_count(s, 2) == 2, "the message from before the disk filled is still there"
+    finally:
+        s.stop()
+        data.remove()
