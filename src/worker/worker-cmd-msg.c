@@ -3,12 +3,13 @@
  *
  * Message octets are read through store_message_open() with pread, only
  * the part a FETCH needs. Structure (ENVELOPE, BODYSTRUCTURE, sections)
- * comes from the store's cache when it has one, else from
- * imap_fetch_simple(), the single-part fallback, until src/mime is wired
- * in. Non-UID FETCH, STORE and SEARCH send no EXPUNGE (RFC 3501 7.4.1). */
+ * comes from the store's cache when it has one, else from mime_parse()
+ * (src/mime), with imap_fetch_simple() (single part) only if that fails.
+ * Non-UID FETCH, STORE and SEARCH send no EXPUNGE (RFC 3501 7.4.1). */
 #include "worker/worker.h"
 #include "imap/imap-fetch.h"
 #include "imap/imap-search.h"
+#include "mime/mime.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,7 +70,9 @@ static int fetch_cb(void *ctx, const struct store_message *m)
 	};
 	uint8_t *raw = NULL;
 	struct imap_fetch_simple simple;
-	bool have_simple = false;
+	struct mime_result mr;
+	struct imap_fetch_part *parts = NULL;
+	bool have_simple = false, have_mime = false;
 	if (need != FETCH_NEED_NOTHING) {
 		if (need != FETCH_NEED_WINDOW) {
 			off = 0;
@@ -84,20 +87,48 @@ static int fetch_cb(void *ctx, const struct store_message *m)
 		fm.raw_off = off;
 	}
 	if (need == FETCH_NEED_STRUCTURE) {
-		if (imap_fetch_simple(raw, fm.raw_len, &simple) < 0) {
-			imap_fetch_simple_free(&simple);
-			free(raw);
-			fc->error = "Out of memory";
-			return 1;
+		const char *merr;
+		if (mime_parse(raw, fm.raw_len, &mr, &merr) == 0 &&
+		    (parts = calloc(mr.nparts, sizeof(*parts))) != NULL) {
+			have_mime = true;
+			for (size_t i = 0; i < mr.nparts; i++) {
+				const struct mime_part *mp = &mr.parts[i];
+				parts[i] = (struct imap_fetch_part){
+					.section = mp->section,
+					.header_offset = mp->header_offset,
+					.header_size = mp->header_size,
+					.body_offset = mp->body_offset, .body_size = mp->body_size,
+					.msg_header_offset = mp->msg_header_offset,
+					.msg_header_size = mp->msg_header_size,
+					.msg_body_offset = mp->msg_body_offset,
+					.msg_body_size = mp->msg_body_size,
+					.has_message = mp->has_message,
+				};
+			}
+			if (fm.envelope == NULL || fm.bodystructure == NULL) {
+				fm.envelope = (const char *)mr.envelope.data;
+				fm.bodystructure = (const char *)mr.bodystructure.data;
+			}
+			fm.body = (const char *)mr.body.data;
+			fm.parts = parts;
+			fm.nparts = mr.nparts;
+		} else {
+			mime_result_free(&mr);
+			if (imap_fetch_simple(raw, fm.raw_len, &simple) < 0) {
+				imap_fetch_simple_free(&simple);
+				free(raw);
+				fc->error = "Out of memory";
+				return 1;
+			}
+			have_simple = true;
+			if (fm.envelope == NULL || fm.bodystructure == NULL) {
+				fm.envelope = (const char *)simple.envelope.data;
+				fm.bodystructure = (const char *)simple.bodystructure.data;
+			}
+			fm.body = (const char *)simple.body.data;
+			fm.parts = simple.parts;
+			fm.nparts = 2;
 		}
-		have_simple = true;
-		if (fm.envelope == NULL || fm.bodystructure == NULL) {
-			fm.envelope = (const char *)simple.envelope.data;
-			fm.bodystructure = (const char *)simple.bodystructure.data;
-		}
-		fm.body = (const char *)simple.body.data;
-		fm.parts = simple.parts;
-		fm.nparts = 2;
 	}
 	buffer_reset(&fc->out);
 	const char *err;
@@ -108,6 +139,9 @@ static int fetch_cb(void *ctx, const struct store_message *m)
 		fc->error = err;
 	if (have_simple)
 		imap_fetch_simple_free(&simple);
+	if (have_mime)
+		mime_result_free(&mr);
+	free(parts);
 	free(raw);
 	return r < 0;
 }

@@ -1,0 +1,346 @@
+"""IMAP after login (the worker): mail delivered over SMTP read back with
+imaplib and curl, flags, search, copy/move with UIDPLUS codes, append,
+mailbox management, concurrent sessions, IDLE, and hostile literals.
+
+One server for the module; each test uses its own user so that tests do
+not see each other's mail."""
+import imaplib
+import re
+import smtplib
+import socket
+import subprocess
+import time
+
+import pytest
+
+import helpers
+from helpers import DOMAIN, Line, tls_context
+
+USERS = [f"u{i}@{DOMAIN}" for i in range(10)]
+PW = "worker-test-pw"
+
+
+@pytest.fixture(scope="module")
+def srv():
+    d = helpers.DataDir()
+    try:
+        for u in USERS:
+            d.add_user(u, PW)
+        s = helpers.Server(d)
+    except BaseException:
+        d.remove()
+        raise
+    yield s
+    rc = s.stop()
+    d.remove()
+    assert rc == 0, s.log()[-3000:]
+    assert "role_crashed" not in s.log(), s.log()
+
+
+def message(i, to, subject=None, body=None):
+    subject = subject or f"Test message {i}"
+    body = body or f"Hello body number {i}\r\nsecond line\r\n"
+    return (f"From: Bob Sender <bob@other.test>\r\nTo: {to}\r\n"
+            f"Subject: {subject}\r\nMessage-ID: <m{i}@other.test>\r\n"
+            f"Date: Mon, 02 Jan 2023 10:00:0{i % 10} +0000\r\n\r\n{body}").encode()
+
+
+def deliver(srv, rcpt, data):
+    with smtplib.SMTP("127.0.0.1", srv.ports["smtp"], timeout=10) as s:
+        s.sendmail("bob@other.test", [rcpt], data)
+
+
+def login(srv, user):
+    m = imaplib.IMAP4_SSL("127.0.0.1", srv.ports["imaps"], ssl_context=tls_context(),
+                          timeout=10)
+    m.login(user, PW)
+    return m
+
+
+def wait_messages(srv, user, n, mailbox="INBOX", timeout=15):
+    deadline = time.monotonic() + timeout
+    while True:
+        m = login(srv, user)
+        try:
+            _, data = m.status(mailbox, "(MESSAGES)")
+        finally:
+            m.logout()
+        got = int(re.search(rb"MESSAGES (\d+)", data[0])[1])
+        if got >= n:
+            return
+        assert time.monotonic() < deadline, f"only {got} of {n} messages delivered"
+        time.sleep(0.2)
+
+
+def deliver3(srv, user):
+    """Three messages, one after the other: the queue delivers in parallel,
+    so waiting for each keeps UID order equal to sending order."""
+    sent = [message(i, user) for i in range(3)]
+    for i, data in enumerate(sent):
+        deliver(srv, user, data)
+        wait_messages(srv, user, i + 1)
+    return sent
+
+
+def ok(resp):
+    typ, data = resp
+    assert typ == "OK", resp
+    return data
+
+
+def test_deliver_then_fetch(srv):
+    user = USERS[0]
+    sent = deliver3(srv, user)
+    m = login(srv, user)
+    try:
+        caps = ok(m.capability())[0].split()
+        assert b"IMAP4rev1" in caps and b"LITERAL+" in caps and b"IMAP4rev2" not in caps
+        assert ok(m.select("INBOX")) == [b"3"]
+        data = ok(m.fetch("1:*", "(FLAGS UID RFC822.SIZE ENVELOPE BODYSTRUCTURE)"))
+        assert len(data) == 3
+        for i, line in enumerate(data):
+            assert re.match(rb"%d \(FLAGS \(\) UID %d RFC822.SIZE \d+ ENVELOPE \(" % (i + 1, i + 1),
+                            line), line
+            assert b'"Test message %d"' % i in line
+            assert b'(("Bob Sender" NIL "bob" "other.test"))' in line
+            assert b'"<m%d@other.test>"' % i in line
+            assert b'BODYSTRUCTURE ("TEXT" "PLAIN"' in line
+        data = ok(m.fetch("2", "BODY.PEEK[]"))
+        full = data[0][1]
+        assert full.endswith(sent[1]), full
+        header = full[:len(full) - len(sent[1])]
+        assert header.startswith(b"Return-Path: <bob@other.test>\r\n")
+        assert b"Delivered-To: " + user.encode() in header and b"Received: " in header
+        size = int(re.search(rb"RFC822.SIZE (\d+)", ok(m.fetch("2", "RFC822.SIZE"))[0])[1])
+        assert size == len(full)
+        data = ok(m.fetch("2", "(BODY.PEEK[TEXT] BODY.PEEK[]<5.7>)"))
+        assert data[0][1] == b"Hello body number 1\r\nsecond line\r\n"
+        assert data[1][0].endswith(b"BODY[]<5> {7}") and data[1][1] == full[5:12]
+        # PEEK left \Seen alone; BODY[TEXT] sets it and reports FLAGS
+        assert b"\\Seen" not in ok(m.fetch("2", "FLAGS"))[0]
+        data = ok(m.fetch("2", "BODY[TEXT]"))
+        assert b"\\Seen" in data[-1]
+        data = ok(m.fetch("1", "BODY.PEEK[HEADER.FIELDS (Subject)]"))
+        assert data[0][1] == b"Subject: Test message 0\r\n\r\n"
+    finally:
+        m.logout()
+
+
+def test_store_and_search(srv):
+    user = USERS[1]
+    deliver3(srv, user)
+    deliver(srv, user, message(7, user, subject="Invoice", body="pay the zebra\r\n"))
+    wait_messages(srv, user, 4)
+    m = login(srv, user)
+    try:
+        ok(m.select("INBOX"))
+        data = ok(m.store("1", "+FLAGS", "(\\Seen \\Flagged)"))
+        assert data == [b"1 (FLAGS (\\Seen \\Flagged))"]
+        assert ok(m.search(None, "UNSEEN")) == [b"2 3 4"]
+        assert ok(m.search(None, "FLAGGED")) == [b"1"]
+        assert ok(m.search(None, "FROM", "bob")) == [b"1 2 3 4"]
+        assert ok(m.search(None, "TEXT", "ZEBRA")) == [b"4"]
+        assert ok(m.search(None, "SUBJECT", "invoice", "UNSEEN")) == [b"4"]
+        assert ok(m.search(None, "OR", "SEEN", "BODY", "zebra")) == [b"1 4"]
+        assert ok(m.search(None, "NOT", "(SEEN FLAGGED)", "2:3")) == [b"2 3"]
+        assert ok(m.uid("SEARCH", "UID", "2:*")) == [b"2 3 4"]
+        assert ok(m.search(None, "LARGER", "1", "SINCE", "1-Jan-2000")) == [b"1 2 3 4"]
+        ok(m.store("1", "-FLAGS.SILENT", "(\\Flagged)"))
+        ok(m.store("2", "FLAGS", "(\\Answered $Forwarded)"))
+        data = ok(m.fetch("1:2", "FLAGS"))
+        assert data == [b"1 (FLAGS (\\Seen))", b"2 (FLAGS (\\Answered $Forwarded))"]
+        assert ok(m.search(None, "KEYWORD", "$Forwarded")) == [b"2"]
+        typ, _ = m.search(None, "CHARSET", "KOI8-R", "ALL")
+        assert typ == "NO"
+    finally:
+        m.logout()
+
+
+def test_copy_move_expunge(srv):
+    user = USERS[2]
+    deliver3(srv, user)
+    m = login(srv, user)
+    try:
+        ok(m.select("INBOX"))
+        data = ok(m.copy("1", "Archive"))
+        assert re.match(rb"\[COPYUID \d+ 1 1\]", data[0]), data
+        typ, data = m.uid("MOVE", "2", "Trash")
+        assert typ == "OK"
+        copyuid = m.response("COPYUID")[1][-1]   # [0] is COPY's
+        assert re.match(rb"\d+ 2 1$", copyuid), copyuid
+        assert m.response("EXPUNGE")[1] == [b"2"]
+        assert ok(m.fetch("1:*", "UID")) == [b"1 (UID 1)", b"2 (UID 3)"]
+        ok(m.store("1", "+FLAGS", "\\Deleted"))
+        assert ok(m.expunge()) == [b"1"]
+        assert ok(m.fetch("1:*", "UID")) == [b"1 (UID 3)"]
+        st = ok(m.status("Archive", "(MESSAGES UIDNEXT)"))[0]
+        assert b"MESSAGES 1" in st and b"UIDNEXT 2" in st
+        st = ok(m.status("Trash", "(MESSAGES)"))[0]
+        assert b"MESSAGES 1" in st
+        ok(m.select("Trash"))
+        assert b"Test message 1" in ok(m.fetch("1", "BODY.PEEK[HEADER]"))[0][1]
+        typ, data = m.copy("1", "NoSuchBox")
+        assert typ == "NO" and b"TRYCREATE" in data[0]
+        ok(m.close())
+    finally:
+        m.logout()
+
+
+def test_append_then_fetch(srv):
+    user = USERS[3]
+    m = login(srv, user)
+    try:
+        msg = b"From: me@example.test\r\nSubject: appended\r\n\r\nbody \x80 8bit\r\n"
+        data = ok(m.append("Drafts", "(\\Draft \\Seen)", '"05-Mar-2024 10:11:12 +0100"', msg))
+        uidvalidity, uid = re.search(rb"\[APPENDUID (\d+) (\d+)\]", data[0]).groups()
+        ok(m.select("Drafts"))
+        data = ok(m.uid("FETCH", uid.decode(), "(FLAGS INTERNALDATE BODY.PEEK[])"))
+        assert data[0][1] == msg
+        assert b"\\Draft" in data[0][0] and b"\\Seen" in data[0][0]
+        assert b'INTERNALDATE "05-Mar-2024 09:11:12 +0000"' in data[0][0]
+        typ, data = m.append("Nope", None, None, msg)
+        assert typ == "NO" and b"TRYCREATE" in data[0]
+    finally:
+        m.logout()
+
+
+def test_mailbox_management_and_status(srv):
+    user = USERS[4]
+    m = login(srv, user)
+    try:
+        ok(m.create("Projects/2024"))
+        names = ok(m.list('""', "*"))
+        assert any(n.endswith(b'"Projects/2024"') and b"\\HasNoChildren" in n for n in names)
+        assert any(n.endswith(b'"Projects"') and b"\\Noselect" in n for n in names)
+        assert ok(m.list('""', "%")) and not any(b"2024" in n for n in ok(m.list('""', "%")))
+        assert any(b"\\Sent" in n for n in ok(m.lsub('""', "*")))
+        ok(m.rename("Projects/2024", '"Old 2024"'))   # imaplib does not quote
+        names = ok(m.list('""', "Old*"))
+        assert names == [b'(\\HasNoChildren) "/" "Old 2024"']
+        ok(m.delete('"Old 2024"'))
+        assert ok(m.list('""', "Old*")) == [None]
+        typ, data = m.create("bad%name")
+        assert typ == "NO" and b"[CANNOT]" in data[0]
+        typ, data = m.create("INBOX")
+        assert typ == "NO"
+        typ, data = m.delete("INBOX")
+        assert typ == "NO"
+        st = ok(m.status("INBOX", "(MESSAGES UIDNEXT UIDVALIDITY UNSEEN RECENT SIZE)"))[0]
+        assert re.match(rb'"INBOX" \(MESSAGES 0 UIDNEXT 1 UIDVALIDITY \d+ UNSEEN 0 RECENT 0 SIZE 0\)',
+                        st), st
+        assert ok(m.namespace()) == [b'(("" "/")) NIL NIL']
+        ok(m.subscribe("INBOX"))
+    finally:
+        m.logout()
+
+
+def test_two_sessions_see_each_others_changes(srv):
+    user = USERS[5]
+    deliver3(srv, user)
+    a, b = login(srv, user), login(srv, user)
+    try:
+        ok(a.select("INBOX"))
+        ok(b.select("INBOX"))
+        ok(a.store("2", "+FLAGS", "(\\Flagged)"))
+        ok(b.noop())
+        fetches = b.response("FETCH")[1]
+        assert fetches and any(re.match(rb"2 \(UID 2 FLAGS \(\\Flagged\)\)", f) for f in fetches), \
+            fetches
+        ok(a.store("1", "+FLAGS", "(\\Deleted)"))
+        ok(a.expunge())
+        ok(b.noop())
+        assert b.response("EXPUNGE")[1] == [b"1"]
+        assert ok(b.fetch("1:*", "UID")) == [b"1 (UID 2)", b"2 (UID 3)"]
+        deliver(srv, user, message(4, user))
+        deadline = time.monotonic() + 10
+        while True:
+            ok(b.noop())
+            exists = b.response("EXISTS")[1]
+            if exists and exists[-1] == b"3":
+                break
+            assert time.monotonic() < deadline, "new delivery never announced"
+            time.sleep(0.3)
+    finally:
+        a.logout()
+        b.logout()
+
+
+def test_idle_woken_by_delivery(srv):
+    user = USERS[6]
+    with Line(srv.ports["imaps"], tls=True) as c:
+        c.line()
+        c.send(b'a LOGIN "%s" "%s"\r\n' % (user.encode(), PW.encode()))
+        assert c.tagged(b"a")[-1].startswith(b"a OK")
+        c.send(b"b SELECT INBOX\r\n")
+        assert c.tagged(b"b")[-1].startswith(b"b OK [READ-WRITE]")
+        c.send(b"c IDLE\r\n")
+        assert c.line() == b"+ idling"
+        start = time.monotonic()
+        deliver(srv, user, message(1, user))
+        c.sock.settimeout(10)
+        assert c.line() == b"* 1 EXISTS"
+        assert time.monotonic() - start < 8
+        c.send(b"DONE\r\n")
+        assert c.tagged(b"c")[-1] == b"c OK IDLE terminated"
+        c.send(b"d LOGOUT\r\n")
+        lines = c.tagged(b"d")
+        assert lines[0].startswith(b"* BYE") and lines[-1].startswith(b"d OK")
+
+
+def raw_session(srv, user):
+    c = Line(srv.ports["imaps"], tls=True)
+    c.line()
+    c.send(b'a LOGIN "%s" "%s"\r\n' % (user.encode(), PW.encode()))
+    assert c.tagged(b"a")[-1].startswith(b"a OK")
+    return c
+
+
+def test_literals_and_bad_input(srv):
+    user = USERS[7]
+    with raw_session(srv, user) as c:
+        c.send(b"b SELECT {5}\r\n")
+        assert c.line().startswith(b"+ ")
+        c.send(b"INBOX\r\n")
+        assert c.tagged(b"b")[-1].startswith(b"b OK")
+        c.send(b"c STATUS {5+}\r\nINBOX (MESSAGES)\r\n")
+        lines = c.tagged(b"c")
+        assert lines[0] == b'* STATUS "INBOX" (MESSAGES 0)' and lines[-1].startswith(b"c OK")
+        c.send(b"d APPEND INBOX {4294967296}\r\n")
+        assert c.tagged(b"d")[-1].startswith(b"d NO [TOOBIG]")
+        c.send(b"e SEARCH TEXT {100000}\r\n")
+        assert c.tagged(b"e")[-1].startswith(b"e NO [TOOBIG]")
+        c.send(b"f FROBNICATE\r\n")
+        assert c.tagged(b"f")[-1].startswith(b"f BAD ")
+        c.send(b"g UNSELECT\r\ng FETCH 1 FLAGS\r\n")
+        assert c.tagged(b"g")[-1] == b"g OK UNSELECT completed"
+        assert c.tagged(b"g")[-1].startswith(b"g BAD ")
+        c.send(b"h CREATE \"caf\xc3\xa9\"\r\ni LIST \"\" caf*\r\n")
+        assert c.tagged(b"h")[-1].startswith(b"h OK")
+        lines = c.tagged(b"i")
+        assert lines[0] == b'* LIST (\\HasNoChildren) "/" {5}', lines
+        assert lines[1] == b"caf\xc3\xa9" and lines[-1].startswith(b"i OK")
+        c.send(b"j NOOP (((((((((((((((((((((((((((((((((x)))))))))))))))))))))))))))))))))\r\n")
+        assert c.tagged(b"j")[-1].startswith(b"j BAD ")
+    with raw_session(srv, user) as c:
+        c.send(b"b APPEND INBOX {18446744073709551615+}\r\n")
+        data, closed = c.read_all()
+        assert b"b BAD " in data and b"* BYE" in data and closed
+    with raw_session(srv, user) as c:
+        # one write: what the server has not read when it closes would
+        # turn its close into a reset that can eat its last replies
+        c.send(b"".join(b"x%d BOGUS\r\n" % i for i in range(10)))
+        data, closed = c.read_all()
+        assert data.count(b" BAD ") == 10 and b"* BYE Too many invalid commands" in data
+        assert closed
+
+
+def test_curl_fetches_a_message(srv):
+    user = USERS[8]
+    data = message(3, user)
+    deliver(srv, user, data)
+    wait_messages(srv, user, 1)
+    r = subprocess.run(["curl", "-sS", "-k", "--max-time", "20", "-u", f"{user}:{PW}",
+                        f"imaps://127.0.0.1:{srv.ports['imaps']}/INBOX;UID=1"],
+                       capture_output=True, timeout=30, check=False)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.endswith(data), r.stdout
