@@ -1,7 +1,9 @@
-/* libFuzzer target: post-login IMAP framing, parsing, sequence sets and
- * search compilation over one input. */
+/* libFuzzer target: post-login IMAP framing, parsing, sequence sets,
+ * search compilation and evaluation, FETCH item parsing and response
+ * writing (the input doubling as the message), over one input. */
 #include "imap/imap-args.h"
 #include "imap/imap-search.h"
+#include "imap/imap-fetch.h"
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +38,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 						     .raw = data, .raw_len = size };
 			(void)imap_search_match(&se, &m);
 		}
+		struct imap_fetch *f = malloc(sizeof(*f));
+		if (f != NULL && imap_fetch_parse(cmd.args, f, &err) == 0) {
+			struct imap_fetch_simple simple;
+			uint64_t off = 0, len = 0;
+			(void)imap_fetch_plan(f, size, false, &off, &len);
+			if (imap_fetch_simple(data, size, &simple) == 0) {
+				struct imap_fetch_msg m = {
+					.seq = 1, .uid = 1, .keywords = "", .size = size,
+					.envelope = (const char *)simple.envelope.data,
+					.bodystructure = (const char *)simple.bodystructure.data,
+					.body = (const char *)simple.body.data,
+					.parts = simple.parts, .nparts = 2,
+					.raw = data, .raw_len = size,
+				};
+				struct buffer out;
+				buffer_init(&out, 1u << 20);
+				(void)imap_fetch_write(f, &m, &out, &err);
+				buffer_free(&out);
+			}
+			imap_fetch_simple_free(&simple);
+		}
+		free(f);
 		char name[64];
 		copy[size] = '\0';
 		(void)imap_arg_copy(cmd.args, name, sizeof(name));

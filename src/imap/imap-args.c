@@ -443,14 +443,8 @@ int imap_arg_u32(const struct imap_arg *a, uint32_t *n_r)
 
 /* ---- sequence sets ---- */
 
-static int seq_number(const uint8_t *s, size_t len, size_t *i, uint32_t star,
-		      uint32_t *v_r)
+int imap_parse_u32(const uint8_t *s, size_t len, size_t *i, uint32_t *v_r)
 {
-	if (*i < len && s[*i] == '*') {
-		(*i)++;
-		*v_r = star;
-		return 0;
-	}
 	uint64_t v = 0;
 	size_t start = *i;
 	while (*i < len && s[*i] >= '0' && s[*i] <= '9') {
@@ -459,10 +453,21 @@ static int seq_number(const uint8_t *s, size_t len, size_t *i, uint32_t star,
 			return -1;
 		(*i)++;
 	}
-	if (*i == start || v == 0)
+	if (*i == start)
 		return -1;
 	*v_r = (uint32_t)v;
 	return 0;
+}
+
+static int seq_number(const uint8_t *s, size_t len, size_t *i, uint32_t star,
+		      uint32_t *v_r)
+{
+	if (*i < len && s[*i] == '*') {
+		(*i)++;
+		*v_r = star;
+		return 0;
+	}
+	return imap_parse_u32(s, len, i, v_r) < 0 || *v_r == 0 ? -1 : 0;
 }
 
 int imap_seqset_parse(const uint8_t *s, size_t len, uint32_t star,

@@ -103,6 +103,10 @@ int imap_arg_copy(const struct imap_arg *a, char *dst, size_t dstlen);
 /* A number argument fitting in 32 bits into *n_r; -1 otherwise. */
 int imap_arg_u32(const struct imap_arg *a, uint32_t *n_r);
 
+/* Digits at s[*i..len) as a number up to UINT32_MAX, advancing *i; -1 if
+ * there is no digit or the value does not fit. */
+int imap_parse_u32(const uint8_t *s, size_t len, size_t *i, uint32_t *v_r);
+
 /* ---- sequence sets ---- */
 
 /* One range lo..hi (lo <= hi after normalisation); "*" is UINT32_MAX. */

@@ -98,22 +98,6 @@ static bool starts(const uint8_t *s, size_t len, const char *p)
 	return len >= n && strncasecmp((const char *)s, p, n) == 0;
 }
 
-static int parse_u32(const uint8_t *s, size_t len, size_t *i, uint32_t *v_r)
-{
-	uint64_t v = 0;
-	size_t start = *i;
-	while (*i < len && s[*i] >= '0' && s[*i] <= '9') {
-		v = v * 10u + (uint64_t)(s[*i] - '0');
-		if (v > UINT32_MAX)
-			return -1;
-		(*i)++;
-	}
-	if (*i == start)
-		return -1;
-	*v_r = (uint32_t)v;
-	return 0;
-}
-
 /* The text inside [...]: part numbers, then HEADER / HEADER.FIELDS (..) /
  * HEADER.FIELDS.NOT (..) / TEXT / MIME or nothing. */
 static int parse_section(struct imap_fetch_item *it, const uint8_t *s, size_t len,
@@ -123,7 +107,7 @@ static int parse_section(struct imap_fetch_item *it, const uint8_t *s, size_t le
 	*error_r = "Invalid section";
 	while (i < len && s[i] >= '0' && s[i] <= '9') {
 		uint32_t n;
-		if (s[i] == '0' || parse_u32(s, len, &i, &n) < 0)
+		if (s[i] == '0' || imap_parse_u32(s, len, &i, &n) < 0)
 			return -1;
 		size_t digits = (size_t)snprintf(NULL, 0, "%u", n);
 		if (o + digits + 1 > RD_IMAP_MAX_SECTION)
@@ -196,10 +180,10 @@ static int parse_body_item(struct imap_fetch *f, const uint8_t *s, size_t len,
 	if (s[j] != '<' || s[len - 1] != '>')
 		return -1;
 	j++;
-	if (parse_u32(s, len, &j, &it->offset) < 0 || j >= len || s[j] != '.')
+	if (imap_parse_u32(s, len, &j, &it->offset) < 0 || j >= len || s[j] != '.')
 		return -1;
 	j++;
-	if (parse_u32(s, len, &j, &it->count) < 0 || j != len - 1 || it->count == 0)
+	if (imap_parse_u32(s, len, &j, &it->count) < 0 || j != len - 1 || it->count == 0)
 		return -1;
 	it->partial = true;
 	return 0;

@@ -4,10 +4,10 @@ mailbox management, concurrent sessions, IDLE, and hostile literals.
 
 One server for the module; each test uses its own user so that tests do
 not see each other's mail."""
+import contextlib
 import imaplib
 import re
 import smtplib
-import socket
 import subprocess
 import time
 
@@ -57,14 +57,20 @@ def login(srv, user):
     return m
 
 
+@contextlib.contextmanager
+def session(srv, user):
+    m = login(srv, user)
+    try:
+        yield m
+    finally:
+        m.logout()
+
+
 def wait_messages(srv, user, n, mailbox="INBOX", timeout=15):
     deadline = time.monotonic() + timeout
     while True:
-        m = login(srv, user)
-        try:
+        with session(srv, user) as m:
             _, data = m.status(mailbox, "(MESSAGES)")
-        finally:
-            m.logout()
         got = int(re.search(rb"MESSAGES (\d+)", data[0])[1])
         if got >= n:
             return
@@ -91,8 +97,7 @@ def ok(resp):
 def test_deliver_then_fetch(srv):
     user = USERS[0]
     sent = deliver3(srv, user)
-    m = login(srv, user)
-    try:
+    with session(srv, user) as m:
         caps = ok(m.capability())[0].split()
         assert b"IMAP4rev1" in caps and b"LITERAL+" in caps and b"IMAP4rev2" not in caps
         assert ok(m.select("INBOX")) == [b"3"]
@@ -122,8 +127,6 @@ def test_deliver_then_fetch(srv):
         assert b"\\Seen" in data[-1]
         data = ok(m.fetch("1", "BODY.PEEK[HEADER.FIELDS (Subject)]"))
         assert data[0][1] == b"Subject: Test message 0\r\n\r\n"
-    finally:
-        m.logout()
 
 
 def test_store_and_search(srv):
@@ -131,8 +134,7 @@ def test_store_and_search(srv):
     deliver3(srv, user)
     deliver(srv, user, message(7, user, subject="Invoice", body="pay the zebra\r\n"))
     wait_messages(srv, user, 4)
-    m = login(srv, user)
-    try:
+    with session(srv, user) as m:
         ok(m.select("INBOX"))
         data = ok(m.store("1", "+FLAGS", "(\\Seen \\Flagged)"))
         assert data == [b"1 (FLAGS (\\Seen \\Flagged))"]
@@ -152,15 +154,12 @@ def test_store_and_search(srv):
         assert ok(m.search(None, "KEYWORD", "$Forwarded")) == [b"2"]
         typ, _ = m.search(None, "CHARSET", "KOI8-R", "ALL")
         assert typ == "NO"
-    finally:
-        m.logout()
 
 
 def test_copy_move_expunge(srv):
     user = USERS[2]
     deliver3(srv, user)
-    m = login(srv, user)
-    try:
+    with session(srv, user) as m:
         ok(m.select("INBOX"))
         data = ok(m.copy("1", "Archive"))
         assert re.match(rb"\[COPYUID \d+ 1 1\]", data[0]), data
@@ -182,14 +181,11 @@ def test_copy_move_expunge(srv):
         typ, data = m.copy("1", "NoSuchBox")
         assert typ == "NO" and b"TRYCREATE" in data[0]
         ok(m.close())
-    finally:
-        m.logout()
 
 
 def test_append_then_fetch(srv):
     user = USERS[3]
-    m = login(srv, user)
-    try:
+    with session(srv, user) as m:
         msg = b"From: me@example.test\r\nSubject: appended\r\n\r\nbody \x80 8bit\r\n"
         data = ok(m.append("Drafts", "(\\Draft \\Seen)", '"05-Mar-2024 10:11:12 +0100"', msg))
         uidvalidity, uid = re.search(rb"\[APPENDUID (\d+) (\d+)\]", data[0]).groups()
@@ -200,14 +196,11 @@ def test_append_then_fetch(srv):
         assert b'INTERNALDATE "05-Mar-2024 09:11:12 +0000"' in data[0][0]
         typ, data = m.append("Nope", None, None, msg)
         assert typ == "NO" and b"TRYCREATE" in data[0]
-    finally:
-        m.logout()
 
 
 def test_mailbox_management_and_status(srv):
     user = USERS[4]
-    m = login(srv, user)
-    try:
+    with session(srv, user) as m:
         ok(m.create("Projects/2024"))
         names = ok(m.list('""', "*"))
         assert any(n.endswith(b'"Projects/2024"') and b"\\HasNoChildren" in n for n in names)
@@ -230,8 +223,6 @@ def test_mailbox_management_and_status(srv):
                         st), st
         assert ok(m.namespace()) == [b'(("" "/")) NIL NIL']
         ok(m.subscribe("INBOX"))
-    finally:
-        m.logout()
 
 
 def test_two_sessions_see_each_others_changes(srv):
