@@ -145,6 +145,27 @@
  * take the same time and guessing is slow. */
 #define RD_AUTH_FAIL_DELAY_MS   500u
 
+/* Throttling (auth/throttle.h). Accounts and client addresses tracked at
+ * once: beyond it the least recently seen entry is forgotten, so memory
+ * stays fixed under a spray from many addresses. */
+#define RD_THROTTLE_SLOTS       4096u
+/* Longest delay before a refusal is answered: slows guessing to a crawl
+ * without holding a connection forever. */
+#define RD_AUTH_MAX_DELAY_MS    30000u
+/* Failures against one account before it is locked for addresses that
+ * never logged in to it successfully; and how long the lock lasts. */
+#define RD_AUTH_LOCKOUT_FAILS   10u
+#define RD_AUTH_LOCKOUT_S       900u
+/* Failures from one address (any accounts: password spraying) before the
+ * address is locked out. */
+#define RD_AUTH_SPRAY_FAILS     30u
+/* Failure counts are forgotten after this long without a new failure. */
+#define RD_AUTH_FAIL_MEMORY_S   900u
+/* Addresses remembered per account as "logged in successfully", and for
+ * how long: those keep working through a lockout. */
+#define RD_AUTH_KNOWN_ADDRS     8u
+#define RD_AUTH_KNOWN_S         (30u * 24u * 3600u)
+
 /* ---- store ---- */
 /* Mailbox name in octets (UTF-8); deep enough for any real hierarchy. */
 #define RD_STORE_MAX_MAILBOX_NAME 512u
@@ -256,5 +277,33 @@
 /* Charset name in a Content-Type or encoded-word: registered names are
  * under 45 characters. */
 #define RD_MIME_MAX_CHARSET     64u
+
+/* ---- audit log (src/audit) ---- */
+/* One audit record line including its newline: 16 fields of 256 raw
+ * octets escaped at worst four to one, plus seq, ts, kind, prev and hash,
+ * fit; the reader refuses longer lines instead of buffering them. */
+#define RD_AUDIT_MAX_LINE       20480u
+/* Event fields in one record (not counting seq, ts, kind, prev, hash): a
+ * login carries fewer than ten; the writer keeps one for truncated=yes. */
+#define RD_AUDIT_MAX_FIELDS     16u
+/* One value in raw octets before escaping: an address, user name or client
+ * ID fits; a longer one is cut (and the record marked truncated=yes) so a
+ * peer can never make a record, and the login waiting on it, fail. */
+#define RD_AUDIT_MAX_VALUE      256u
+/* A field key or record kind: short identifiers chosen by our own code. */
+#define RD_AUDIT_MAX_KEY        32u
+/* Records between two signed checkpoints: bounds what an attacker holding
+ * the disk but not the key can rewrite unnoticed, at one signature (tens of
+ * microseconds) per thousand records. */
+#define RD_AUDIT_CHECKPOINT_EVERY 1000u
+/* Segment size after which the writer starts the next segment (at a
+ * checkpoint), so no single file needs hours to copy or verify. */
+#define RD_AUDIT_SEGMENT_MAX    (64u * 1024u * 1024u)
+/* Segments verify and query will list: at the size above, more than six
+ * terabytes of audit; a larger count means something else lives there. */
+#define RD_AUDIT_MAX_SEGMENTS   100000u
+/* Records `audit report` holds in memory to print newest first; older ones
+ * are counted but not listed. */
+#define RD_AUDIT_REPORT_MAX     10000u
 
 #endif

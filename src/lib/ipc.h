@@ -39,7 +39,8 @@ enum ipc_type {
 	 * forwards it to auth under its own request id. */
 	IPC_AUTH_REQUEST = 2,
 	/* auth -> master: u32 result (1 ok, 0 refused, 2 temporary failure),
-	 * str canonical principal. */
+	 * str canonical principal, u32 delay before answering a refusal (ms),
+	 * u32 locked out, u32 failures recorded against the account. */
 	IPC_AUTH_REPLY = 3,
 	/* master -> front (header id = session): u32 result, str principal; on success
 	 * one descriptor attached: the front's end of the channel to the

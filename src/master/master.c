@@ -59,6 +59,8 @@ struct auth_req {
 	uint32_t session;
 	char protocol[8];
 	char peer[64];
+	char user[RD_MAX_ADDRESS + 1];   /* as typed, for the record */
+	uint32_t tls;
 };
 
 struct delayed_reply {
@@ -427,6 +429,8 @@ static int handle_auth_request(struct master *m, struct child *front, uint32_t s
 	q->session = session;
 	snprintf(q->protocol, sizeof(q->protocol), "%s", protocol);
 	snprintf(q->peer, sizeof(q->peer), "%s", peer);
+	snprintf(q->user, sizeof(q->user), "%s", user);
+	q->tls = tls;
 	struct ipc_msg msg;
 	ipc_msg_init(&msg, IPC_AUTH_REQUEST, q->id);
 	ipc_put_str(&msg, protocol);
@@ -448,11 +452,15 @@ static int handle_auth_request(struct master *m, struct child *front, uint32_t s
 static int handle_auth_reply(struct master *m, uint32_t id, struct ipc_reader *r,
 			     const char **err)
 {
-	uint32_t result;
+	uint32_t result, delay_ms, locked, fails;
 	char principal[RD_MAX_ADDRESS + 1];
 	if (ipc_get_u32(r, &result, err) < 0 ||
-	    ipc_get_str(r, principal, sizeof(principal), err) < 0 || ipc_end(r, err) < 0)
+	    ipc_get_str(r, principal, sizeof(principal), err) < 0 ||
+	    ipc_get_u32(r, &delay_ms, err) < 0 || ipc_get_u32(r, &locked, err) < 0 ||
+	    ipc_get_u32(r, &fails, err) < 0 || ipc_end(r, err) < 0)
 		return -1;
+	if (delay_ms > RD_AUTH_MAX_DELAY_MS)
+		delay_ms = RD_AUTH_MAX_DELAY_MS;
 	if (result > 2) {
 		*err = "result out of range";
 		return -1;
@@ -465,7 +473,8 @@ static int handle_auth_reply(struct master *m, uint32_t id, struct ipc_reader *r
 		return 0;
 	log_info("login", "protocol", q->protocol, "peer", q->peer,
 		 "result", result == 1 ? "ok" : result == 2 ? "tempfail" : "refused",
-		 "principal", result == 1 ? principal : "-");
+		 "user", q->user, "principal", result == 1 ? principal : "-",
+		 "tls", q->tls ? "yes" : "no");
 	if (result == 1) {
 		login_succeeded(m, q, principal);
 	} else if (result == 2) {
@@ -483,8 +492,19 @@ static int handle_auth_reply(struct master *m, uint32_t id, struct ipc_reader *r
 		d->front_pid = q->front_pid;
 		d->session = q->session;
 		d->ev = evtimer_new(m->base, delayed_cb, d);
-		struct timeval tv = { .tv_sec = m->cfg.fail_delay_ms / 1000,
-				      .tv_usec = (m->cfg.fail_delay_ms % 1000) * 1000 };
+		/* auth chose the delay (it grows with failures); never less
+		 * than the configured floor */
+		uint32_t ms = delay_ms > m->cfg.fail_delay_ms ? delay_ms : m->cfg.fail_delay_ms;
+		char ms_s[16], fails_s[16];
+		snprintf(ms_s, sizeof(ms_s), "%u", ms);
+		snprintf(fails_s, sizeof(fails_s), "%u", fails);
+		if (locked)
+			log_warn("login_locked_out", "protocol", q->protocol, "peer", q->peer,
+				 "delay_ms", ms_s, "failures", fails_s);
+		else if (ms > m->cfg.fail_delay_ms)
+			log_warn("login_delayed", "protocol", q->protocol, "peer", q->peer,
+				 "delay_ms", ms_s, "failures", fails_s);
+		struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
 		evtimer_add(d->ev, &tv);
 	}
 	return 0;
