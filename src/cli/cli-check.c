@@ -6,6 +6,7 @@
 #include "config/config.h"
 #include "sandbox/sandbox.h"
 #include <dirent.h>
+#include <fnmatch.h>
 #include <stdarg.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +28,7 @@ static const char check_usage[] =
 
 struct findings {
 	unsigned n;
+	size_t root_len;            /* length of DATA in paths */
 };
 
 static void finding(struct findings *f, const char *path, const char *fmt, ...)
@@ -64,6 +66,39 @@ static void check_dir(struct findings *f, const char *path, mode_t max_mode)
 	}
 }
 
+/* Every file a role or the CLI writes, relative to DATA. Anything else
+ * (a web shell, a script, an archive) was put there by someone else. */
+static const char *const known_files[] = {
+	"redoubt.conf",
+	"tls/*.pem",
+	"auth/accounts.db", "auth/accounts.db-wal", "auth/accounts.db-shm",
+	"auth/accounts.db-journal",
+	"directory/directory.db", "directory/directory.db-wal", "directory/directory.db-shm",
+	"directory/directory.db-journal",
+	"stores/*/index.db", "stores/*/index.db-wal", "stores/*/index.db-shm",
+	"stores/*/index.db-journal", "stores/*/lock",
+	"stores/*/blobs/[0-9a-f][0-9a-f]/*", "stores/*/tmp/*",
+	"spool/tmp/*.msg", "spool/tmp/*.env", "spool/q/*.msg", "spool/q/*.env",
+	"audit/*",
+	NULL,
+};
+
+static int known_file(const char *rel)
+{
+	for (size_t i = 0; known_files[i] != NULL; i++)
+		if (fnmatch(known_files[i], rel, FNM_PATHNAME) == 0) {
+			/* names are ours: no shell or web extension sneaks in */
+			const char *dot = strrchr(rel, '.');
+			static const char *const bad[] = { ".sh", ".php", ".aspx", ".asp", ".jsp",
+							   ".py", ".pl", ".cgi", ".exe", ".so", NULL };
+			for (size_t k = 0; dot && bad[k]; k++)
+				if (strcmp(dot, bad[k]) == 0)
+					return 0;
+			return 1;
+		}
+	return 0;
+}
+
 /* Walk the data directory for what no role ever writes there. */
 static void walk(struct findings *f, const char *path, int depth)
 {
@@ -93,6 +128,12 @@ static void walk(struct findings *f, const char *path, int depth)
 				"this may have been planted)", "");
 		else if (st.st_mode & 0002)
 			finding(f, p, "world-writable file%s", "");
+		else if ((st.st_mode & 0077) && strcmp(p + f->root_len + 1, "redoubt.conf") != 0 &&
+			 strcmp(p + f->root_len + 1, "tls/cert.pem") != 0)
+			finding(f, p, "open to group or others (mode %04o); roles need it private",
+				(unsigned)(st.st_mode & 07777));
+		else if (!known_file(p + f->root_len + 1))
+			finding(f, p, "a file of a kind no role writes%s (check where it came from)", "");
 	}
 	closedir(d);
 }
@@ -151,7 +192,7 @@ int cli_check(int argc, char **argv)
 	char dir[2048], path[4096], err[512];
 	if (cli_abs_data(data, dir, sizeof(dir)) < 0)
 		return CLI_USAGE;
-	struct findings f = { 0 };
+	struct findings f = { 0, strlen(dir) };
 	struct config cfg;
 	check_dir(&f, dir, 0755);
 	snprintf(path, sizeof(path), "%s/redoubt.conf", dir);
