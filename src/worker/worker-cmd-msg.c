@@ -51,6 +51,22 @@ struct fetch_ctx {
 	struct imap_fetch *f;
 	struct buffer out;
 	const char *error;
+	bool stopped;           /* output over the cap: resume after last_uid */
+	uint32_t last_uid;
+};
+
+/* A FETCH in progress. It stops whenever the session's pending output
+ * passes RD_IMAP_MAX_PENDING_OUTPUT and goes on when the client has read
+ * it, so FETCH 1:* BODY[] of a big mailbox never sits in memory at once.
+ * Items point into the command, which worker.c keeps until the job ends. */
+struct fetch_job {
+	struct imap_fetch *f;
+	struct imap_range *ranges;
+	int n, i;
+	uint32_t next_lo;
+	bool uid;
+	char tag[IMAP_PARSE_TAG_MAX + 1];
+	struct fetch_ctx fc;
 };
 
 static int fetch_cb(void *ctx, const struct store_message *m)
@@ -137,13 +153,18 @@ static int fetch_cb(void *ctx, const struct store_message *m)
 		out_buf(s, &fc->out);
 	else
 		fc->error = err;
+	if (r == 0 && out_pending(s) > RD_IMAP_MAX_PENDING_OUTPUT) {
+		fc->stopped = true;
+		fc->last_uid = m->uid;
+		r = 1;
+	}
 	if (have_simple)
 		imap_fetch_simple_free(&simple);
 	if (have_mime)
 		mime_result_free(&mr);
 	free(parts);
 	free(raw);
-	return r < 0;
+	return r != 0;
 }
 
 struct note_ctx {
@@ -193,22 +214,68 @@ static void cmd_fetch(struct session *s, const char *tag, const struct imap_arg 
 			f->items[f->n++].att = FA_FLAGS;
 		}
 	}
-	struct fetch_ctx fc = { .s = s, .f = f };
-	buffer_init(&fc.out, 4 * (size_t)RD_STORE_MAX_MESSAGE);
-	for (int i = 0; i < n && fc.error == NULL; i++) {
-		int r = store_fetch(s->w->store, s->sel->id, ranges[i].lo, ranges[i].hi,
-				    fetch_cb, &fc, &err);
-		if (r != STORE_OK)
-			fc.error = err;
+	struct fetch_job *job = calloc(1, sizeof(*job));
+	if (job == NULL) {
+		free(ranges);
+		free(f);
+		out(s, "%s NO [SERVERBUG] Out of memory\r\n", tag);
+		return;
 	}
-	buffer_free(&fc.out);
-	free(ranges);
-	free(f);
+	job->f = f;
+	job->ranges = ranges;
+	job->n = n;
+	job->next_lo = n > 0 ? ranges[0].lo : 0;
+	job->uid = uid;
+	snprintf(job->tag, sizeof(job->tag), "%s", tag);
+	job->fc = (struct fetch_ctx){ .s = s, .f = f };
+	buffer_init(&job->fc.out, 4 * (size_t)RD_STORE_MAX_MESSAGE);
+	s->job = job;
+	(void)fetch_job_run(s);
+}
+
+void fetch_job_free(struct session *s)
+{
+	struct fetch_job *job = s->job;
+	if (job == NULL)
+		return;
+	buffer_free(&job->fc.out);
+	free(job->ranges);
+	free(job->f);
+	free(job);
+	s->job = NULL;
+}
+
+bool fetch_job_run(struct session *s)
+{
+	struct fetch_job *job = s->job;
+	struct fetch_ctx *fc = &job->fc;
+	const char *err;
+	while (job->i < job->n && fc->error == NULL) {
+		const struct imap_range *r = &job->ranges[job->i];
+		fc->stopped = false;
+		if (store_fetch(s->w->store, s->sel->id, job->next_lo, r->hi, fetch_cb, fc,
+				&err) != STORE_OK)
+			fc->error = err;
+		if (fc->stopped && fc->last_uid < r->hi) {
+			job->next_lo = fc->last_uid + 1;
+			return false;
+		}
+		if (++job->i < job->n)
+			job->next_lo = job->ranges[job->i].lo;
+		if (fc->stopped)
+			return false;
+	}
+	bool uid = job->uid;
+	char tag[IMAP_PARSE_TAG_MAX + 1];
+	const char *error = fc->error;
+	snprintf(tag, sizeof(tag), "%s", job->tag);
+	fetch_job_free(s);
 	mbox_sync(s, uid);
-	if (fc.error != NULL)
-		out(s, "%s NO %s\r\n", tag, fc.error);
+	if (error != NULL)
+		out(s, "%s NO %s\r\n", tag, error);
 	else
 		out(s, "%s OK %sFETCH completed\r\n", tag, uid ? "UID " : "");
+	return true;
 }
 
 /* ---- STORE ---- */

@@ -31,6 +31,7 @@ static void session_free(struct session *s)
 	bufferevent_free(s->bev);
 	if (s->idle_ev != NULL)
 		event_free(s->idle_ev);
+	fetch_job_free(s);
 	mbox_unselect(s);
 	buffer_free(&s->in);
 	if (s->prev)
@@ -67,6 +68,11 @@ void out_buf(struct session *s, const struct buffer *b)
 {
 	if (b->len > 0)
 		evbuffer_add(bufferevent_get_output(s->bev), b->data, b->len);
+}
+
+size_t out_pending(struct session *s)
+{
+	return evbuffer_get_length(bufferevent_get_output(s->bev));
 }
 
 void session_bad(struct session *s, const char *tag, const char *why)
@@ -172,6 +178,17 @@ static void session_process(struct session *s)
 			return;
 		}
 		s->paused = false;
+		if (s->job != NULL) {
+			/* nothing new is read into s->in meanwhile: the job's
+			 * FETCH items point into it */
+			if (!fetch_job_run(s)) {
+				s->paused = true;
+				return;
+			}
+			buffer_consume(&s->in, s->job_len);
+			imap_frame_init(&s->frame);
+			continue;
+		}
 		size_t avail = evbuffer_get_length(in);
 		size_t room = s->in.max - s->in.len;
 		size_t take = avail < room ? avail : room;
@@ -221,6 +238,11 @@ static void session_process(struct session *s)
 			run_command(s, len);
 			if (s->closing)
 				return;
+			if (s->job != NULL) {
+				s->job_len = len;
+				s->paused = true;
+				return;
+			}
 			buffer_consume(&s->in, len);
 			imap_frame_init(&s->frame);
 			continue;
@@ -279,6 +301,8 @@ static void session_new(struct worker *w, int fd)
 	}
 	bufferevent_setcb(s->bev, session_read_cb, session_write_cb, session_event_cb, s);
 	bufferevent_setwatermark(s->bev, EV_WRITE, RD_IMAP_MAX_PENDING_OUTPUT / 2, 0);
+	/* stop reading from the socket while commands wait (TCP pushes back) */
+	bufferevent_setwatermark(s->bev, EV_READ, 0, RD_IMAP_MAX_LINE);
 	struct timeval tv = { .tv_sec = RD_IMAP_IDLE_TIMEOUT_S };
 	bufferevent_set_timeouts(s->bev, &tv, NULL);
 	bufferevent_enable(s->bev, EV_READ | EV_WRITE);

@@ -20,6 +20,7 @@
 #include <time.h>
 
 struct worker;
+struct fetch_job;
 struct event;
 struct bufferevent;
 
@@ -49,6 +50,8 @@ struct session {
 	char idle_tag[IMAP_PARSE_TAG_MAX + 1];
 	struct event *idle_ev;
 	struct selected *sel;   /* NULL when nothing is selected */
+	struct fetch_job *job;  /* a FETCH waiting for the client to read */
+	size_t job_len;         /* its command's octets at the start of in */
 };
 
 struct worker {
@@ -67,6 +70,8 @@ struct worker {
 /* worker.c */
 void out(struct session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void out_buf(struct session *s, const struct buffer *b);
+/* Octets written but not yet taken by the peer. */
+size_t out_pending(struct session *s);
 void session_bad(struct session *s, const char *tag, const char *why);
 void session_close(struct session *s);
 void session_idle_start(struct session *s, const char *tag);
@@ -86,6 +91,11 @@ int parse_flag_list(const struct imap_arg *list, unsigned *flags_r, const char *
 /* worker-cmd-msg.c: commands on the selected mailbox; true if handled. */
 bool cmd_selected(struct session *s, struct imap_cmd *cmd, const char *name,
 		  const struct imap_arg *args, bool uid);
+
+/* Goes on with s->job; true when it finished (tagged reply written,
+ * s->job NULL), false when it stopped again on the output cap. */
+bool fetch_job_run(struct session *s);
+void fetch_job_free(struct session *s);
 
 /* worker-mbox.c */
 /* Selects name (loading the map) and writes the SELECT/EXAMINE untagged
