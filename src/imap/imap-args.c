@@ -546,3 +546,159 @@ bool imap_list_match(const char *pattern, const char *name)
 	}
 	return prev[n];
 }
+
+/* ---- modified UTF-7 ---- */
+
+static const char b64[] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,";
+
+/* One UTF-8 sequence at *p to a code point; -1 if malformed. */
+static int32_t utf8_next(const unsigned char **p)
+{
+	const unsigned char *s = *p;
+	uint32_t c = s[0];
+	int n = c < 0x80 ? 0 : (c & 0xe0) == 0xc0 ? 1 : (c & 0xf0) == 0xe0 ? 2 :
+		(c & 0xf8) == 0xf0 ? 3 : -1;
+	if (n < 0)
+		return -1;
+	if (n > 0)
+		c &= 0x3fu >> n;
+	for (int i = 1; i <= n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return -1;
+		c = (c << 6) | (s[i] & 0x3fu);
+	}
+	static const uint32_t min[4] = { 0, 0x80, 0x800, 0x10000 };
+	if (c < min[n] || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return -1;
+	*p = s + n + 1;
+	return (int32_t)c;
+}
+
+static int put(char *out, size_t outlen, size_t *o, char c)
+{
+	if (*o + 1 >= outlen)
+		return -1;
+	out[(*o)++] = c;
+	return 0;
+}
+
+int imap_mutf7_encode(const char *utf8, char *out, size_t outlen)
+{
+	const unsigned char *p = (const unsigned char *)utf8;
+	size_t o = 0;
+	while (*p != '\0') {
+		if (*p >= 0x20 && *p < 0x7f) {
+			if (put(out, outlen, &o, (char)*p) < 0 ||
+			    (*p == '&' && put(out, outlen, &o, '-') < 0))
+				return -1;
+			p++;
+			continue;
+		}
+		/* a run of non-ASCII characters, as UTF-16BE in base64 */
+		uint32_t bits = 0;
+		int nbits = 0;
+		if (put(out, outlen, &o, '&') < 0)
+			return -1;
+		while (*p != '\0' && (*p < 0x20 || *p >= 0x7f)) {
+			int32_t c = utf8_next(&p);
+			if (c < 0)
+				return -1;
+			uint16_t units[2];
+			int nu = 1;
+			if (c >= 0x10000) {
+				units[0] = (uint16_t)(0xd800 + ((c - 0x10000) >> 10));
+				units[1] = (uint16_t)(0xdc00 + ((c - 0x10000) & 0x3ff));
+				nu = 2;
+			} else {
+				units[0] = (uint16_t)c;
+			}
+			for (int u = 0; u < nu; u++) {
+				bits = (bits << 16) | units[u];
+				nbits += 16;
+				while (nbits >= 6) {
+					nbits -= 6;
+					if (put(out, outlen, &o, b64[(bits >> nbits) & 0x3f]) < 0)
+						return -1;
+				}
+				bits &= (1u << nbits) - 1;
+			}
+		}
+		if ((nbits > 0 && put(out, outlen, &o, b64[(bits << (6 - nbits)) & 0x3f]) < 0) ||
+		    put(out, outlen, &o, '-') < 0)
+			return -1;
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+static int put_utf8(char *out, size_t outlen, size_t *o, uint32_t c)
+{
+	if (c < 0x80)
+		return put(out, outlen, o, (char)c);
+	if (c < 0x800)
+		return put(out, outlen, o, (char)(0xc0 | (c >> 6))) < 0 ||
+		       put(out, outlen, o, (char)(0x80 | (c & 0x3f))) < 0 ? -1 : 0;
+	if (c < 0x10000)
+		return put(out, outlen, o, (char)(0xe0 | (c >> 12))) < 0 ||
+		       put(out, outlen, o, (char)(0x80 | ((c >> 6) & 0x3f))) < 0 ||
+		       put(out, outlen, o, (char)(0x80 | (c & 0x3f))) < 0 ? -1 : 0;
+	return put(out, outlen, o, (char)(0xf0 | (c >> 18))) < 0 ||
+	       put(out, outlen, o, (char)(0x80 | ((c >> 12) & 0x3f))) < 0 ||
+	       put(out, outlen, o, (char)(0x80 | ((c >> 6) & 0x3f))) < 0 ||
+	       put(out, outlen, o, (char)(0x80 | (c & 0x3f))) < 0 ? -1 : 0;
+}
+
+int imap_mutf7_decode(const char *in, char *out, size_t outlen)
+{
+	size_t o = 0;
+	const char *p = in;
+	while (*p != '\0') {
+		if (*p != '&') {
+			if (put(out, outlen, &o, *p++) < 0)
+				return -1;
+			continue;
+		}
+		p++;
+		if (*p == '-') {
+			if (put(out, outlen, &o, '&') < 0)
+				return -1;
+			p++;
+			continue;
+		}
+		uint32_t bits = 0, high = 0;
+		int nbits = 0;
+		size_t chars = 0;
+		for (; *p != '-'; p++, chars++) {
+			const char *k = *p != '\0' ? strchr(b64, *p) : NULL;
+			if (k == NULL)
+				return -1;
+			bits = (bits << 6) | (uint32_t)(k - b64);
+			nbits += 6;
+			if (nbits < 16)
+				continue;
+			nbits -= 16;
+			uint32_t u = (bits >> nbits) & 0xffff;
+			bits &= (1u << nbits) - 1;
+			if (high != 0) {
+				if (u < 0xdc00 || u > 0xdfff)
+					return -1;
+				u = 0x10000 + ((high - 0xd800) << 10) + (u - 0xdc00);
+				high = 0;
+			} else if (u >= 0xd800 && u <= 0xdbff) {
+				high = u;
+				continue;
+			} else if ((u >= 0xdc00 && u <= 0xdfff) || (u >= 0x20 && u < 0x7f)) {
+				return -1;   /* lone low surrogate, or ASCII hidden in base64 */
+			}
+			if (put_utf8(out, outlen, &o, u) < 0)
+				return -1;
+		}
+		/* "&-" handled above; an empty or unfinished run is malformed */
+		if (chars == 0 || high != 0 || nbits >= 6 || bits != 0)
+			return -1;
+		p++;
+	}
+	out[o] = '\0';
+	return 0;
+}

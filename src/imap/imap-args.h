@@ -124,6 +124,16 @@ int imap_seqset_parse(const uint8_t *s, size_t len, uint32_t star,
 /* True if n lies in one of the ranges. */
 bool imap_seqset_has(const struct imap_range *ranges, size_t n, uint32_t v);
 
+/* ---- mailbox names (RFC 3501 5.1.3 modified UTF-7) ---- */
+
+/* UTF-8 name (as the store keeps it) to modified UTF-7, NUL-terminated.
+ * Returns 0, or -1 if it does not fit or the input is not UTF-8. */
+int imap_mutf7_encode(const char *utf8, char *out, size_t outlen);
+/* Modified UTF-7 from a client to UTF-8, NUL-terminated. 8-bit input is
+ * passed through (the store then checks it is UTF-8). Returns 0, or -1 on
+ * a malformed "&...-" run or if it does not fit. */
+int imap_mutf7_decode(const char *in, char *out, size_t outlen);
+
 /* ---- LIST patterns ---- */
 
 /* RFC 3501 6.3.8: '*' matches any run of characters, '%' any run without

@@ -291,8 +291,29 @@ static void test_fetch(void)
 	buffer_free(&out);
 }
 
+static void test_mutf7(void)
+{
+	char buf[128], back[128];
+	CHECK(imap_mutf7_encode("caf\xc3\xa9", buf, sizeof(buf)) == 0, "encode");
+	CHECK_STR(buf, "caf&AOk-", "caf\u00e9");
+	CHECK(imap_mutf7_encode("A&B \xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e/x", buf, sizeof(buf)) == 0,
+	      "encode mixed");
+	CHECK_STR(buf, "A&-B &ZeVnLIqe-/x", "RFC 3501 example shape");
+	CHECK(imap_mutf7_decode(buf, back, sizeof(back)) == 0, "decode");
+	CHECK_STR(back, "A&B \xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e/x", "round trip");
+	CHECK(imap_mutf7_encode("\xf0\x9f\x93\xa7", buf, sizeof(buf)) == 0 &&
+	      imap_mutf7_decode(buf, back, sizeof(back)) == 0 && strcmp(back, "\xf0\x9f\x93\xa7") == 0,
+	      "surrogate pair round trip (%s)", buf);
+	CHECK(imap_mutf7_decode("&AOk", back, sizeof(back)) == -1, "unterminated run");
+	CHECK(imap_mutf7_decode("&-&AEE-", back, sizeof(back)) == -1, "ASCII inside base64 refused");
+	CHECK(imap_mutf7_decode("&2D0-", back, sizeof(back)) == -1, "lone surrogate refused");
+	CHECK(imap_mutf7_decode("&AOk-", back, 2) == -1, "output cap");
+	CHECK(imap_mutf7_encode("\xc3", buf, sizeof(buf)) == -1, "bad UTF-8 refused");
+}
+
 int main(void)
 {
+	test_mutf7();
 	test_fetch();
 	test_frame();
 	test_parse();

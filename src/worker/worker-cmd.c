@@ -19,8 +19,14 @@ static const char caps[] =
 int mailbox_arg(struct session *s, const char *tag, const struct imap_arg *a,
 		char *dst, size_t dstlen)
 {
-	if (imap_arg_copy(a, dst, dstlen) < 0) {
+	char raw[RD_STORE_MAX_MAILBOX_NAME * 3 + 1];
+	if (imap_arg_copy(a, raw, sizeof(raw)) < 0) {
 		session_bad(s, tag, "Expected a mailbox name");
+		return -1;
+	}
+	/* IMAP4rev1 names are modified UTF-7 on the wire, UTF-8 in the store */
+	if (imap_mutf7_decode(raw, dst, dstlen) < 0) {
+		session_bad(s, tag, "Invalid mailbox name (modified UTF-7)");
 		return -1;
 	}
 	if (strncasecmp(dst, "INBOX", 5) == 0 && (dst[5] == '\0' || dst[5] == '/'))
@@ -107,12 +113,21 @@ static bool exists(const struct names *l, const char *name, size_t len)
 	return false;
 }
 
+/* A store name as the client sees it: modified UTF-7, quoted. */
+static int write_name(struct buffer *b, const char *name)
+{
+	char enc[RD_STORE_MAX_MAILBOX_NAME * 3 + 1];
+	if (imap_mutf7_encode(name, enc, sizeof(enc)) < 0)
+		return imap_write_cstring(b, name);   /* not UTF-8: sent as it is */
+	return imap_write_cstring(b, enc);
+}
+
 static void list_line(struct session *s, const char *cmd, const char *attrs, const char *name)
 {
 	struct buffer b;
 	buffer_init(&b, RD_IMAP_MAX_LINE);
 	if (buffer_printf(&b, "* %s (%s) \"/\" ", cmd, attrs) == 0 &&
-	    imap_write_cstring(&b, name) == 0 && buffer_append_str(&b, "\r\n") == 0)
+	    write_name(&b, name) == 0 && buffer_append_str(&b, "\r\n") == 0)
 		out_buf(s, &b);
 	buffer_free(&b);
 }
@@ -121,7 +136,7 @@ static void cmd_list(struct session *s, const char *tag, const struct imap_arg *
 {
 	const char *cmd = lsub ? "LSUB" : "LIST";
 	char ref[RD_STORE_MAX_MAILBOX_NAME + 1], pat[RD_STORE_MAX_MAILBOX_NAME + 1];
-	char full[2 * RD_STORE_MAX_MAILBOX_NAME + 2];
+	char joined[2 * RD_STORE_MAX_MAILBOX_NAME + 2], full[2 * RD_STORE_MAX_MAILBOX_NAME + 2];
 	const char *err;
 	if (args != NULL && args->type == IMAP_ARG_LIST && !lsub) {
 		/* LIST-EXTENDED selection options are not offered */
@@ -138,7 +153,11 @@ static void cmd_list(struct session *s, const char *tag, const struct imap_arg *
 		out(s, "* %s (\\Noselect) \"/\" \"\"\r\n%s OK %s completed\r\n", cmd, tag, cmd);
 		return;
 	}
-	snprintf(full, sizeof(full), "%s%s", ref, pat);
+	snprintf(joined, sizeof(joined), "%s%s", ref, pat);
+	if (imap_mutf7_decode(joined, full, sizeof(full)) < 0) {
+		session_bad(s, tag, "Invalid mailbox pattern (modified UTF-7)");
+		return;
+	}
 	if (strncasecmp(full, "INBOX", 5) == 0 && (full[5] == '\0' || full[5] == '/'))
 		memcpy(full, "INBOX", 5);
 	struct names l = { 0 };
@@ -296,7 +315,7 @@ static void cmd_status(struct session *s, const char *tag, const struct imap_arg
 		return;
 	}
 	(void)buffer_append_str(&b, "* STATUS ");
-	(void)imap_write_cstring(&b, name);
+	(void)write_name(&b, name);
 	(void)buffer_append_str(&b, " (");
 	for (const struct imap_arg *a = args->next->child; a != NULL; a = a->next) {
 		const char *sp = a == args->next->child ? "" : " ";

@@ -305,11 +305,17 @@ def test_literals_and_bad_input(srv):
         c.send(b"g UNSELECT\r\ng FETCH 1 FLAGS\r\n")
         assert c.tagged(b"g")[-1] == b"g OK UNSELECT completed"
         assert c.tagged(b"g")[-1].startswith(b"g BAD ")
-        c.send(b"h CREATE \"caf\xc3\xa9\"\r\ni LIST \"\" caf*\r\n")
+        # names are modified UTF-7 on the wire (raw UTF-8 is taken too)
+        c.send(b"h CREATE \"caf\xc3\xa9\"\r\nh2 CREATE &ZeVnLIqe-\r\n")
         assert c.tagged(b"h")[-1].startswith(b"h OK")
+        assert c.tagged(b"h2")[-1].startswith(b"h2 OK")
+        c.send(b"i LIST \"\" caf*\r\n")
         lines = c.tagged(b"i")
-        assert lines[0] == b'* LIST (\\HasNoChildren) "/" {5}', lines
-        assert lines[1] == b"caf\xc3\xa9" and lines[-1].startswith(b"i OK")
+        assert lines == [b'* LIST (\\HasNoChildren) "/" "caf&AOk-"', b"i OK LIST completed"], lines
+        c.send(b"i2 STATUS &ZeVnLIqe- (MESSAGES)\r\n")
+        assert c.tagged(b"i2")[0] == b'* STATUS "&ZeVnLIqe-" (MESSAGES 0)'
+        c.send(b"i3 CREATE &Jjo\r\n")
+        assert c.tagged(b"i3")[-1].startswith(b"i3 BAD ")
         c.send(b"j NOOP (((((((((((((((((((((((((((((((((x)))))))))))))))))))))))))))))))))\r\n")
         assert c.tagged(b"j")[-1].startswith(b"j BAD ")
     with raw_session(srv, user) as c:
