@@ -540,8 +540,9 @@ void cmd_dispatch(struct session *s, struct imap_cmd *cmd)
 			session_bad(s, tag, "No mailbox selected");
 		else if (!cmd_selected(s, cmd, sub, args->next, true))
 			session_bad(s, tag, "Unknown UID command");
-	} else if (s->sel != NULL && cmd_selected(s, cmd, name, args, false)) {
-		/* done */
+	} else if (s->sel != NULL) {
+		if (!cmd_selected(s, cmd, name, args, false))
+			session_bad(s, tag, "Unknown command or wrong arguments");
 	} else if (strcmp(name, "CHECK") == 0 || strcmp(name, "CLOSE") == 0 ||
 		   strcmp(name, "UNSELECT") == 0 || strcmp(name, "EXPUNGE") == 0 ||
 		   strcmp(name, "SEARCH") == 0 || strcmp(name, "FETCH") == 0 ||

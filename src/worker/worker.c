@@ -147,6 +147,25 @@ static void frame_tag(const struct buffer *in, char *tag, size_t len)
 		snprintf(tag, len, "*");
 }
 
+/* Drops a finished command. A buffer that grew for an APPEND is given
+ * back once the message is stored, so an idle session holds 50 MiB no
+ * longer than one command. */
+static void command_done(struct session *s, size_t len)
+{
+	buffer_consume(&s->in, len);
+	imap_frame_init(&s->frame);
+	if (s->in.cap <= 4 * (size_t)RD_IMAP_MAX_LINE || s->in.len > RD_IMAP_MAX_LINE)
+		return;
+	struct buffer fresh;
+	buffer_init(&fresh, s->in.max);
+	if (buffer_append(&fresh, s->in.data, s->in.len) < 0) {
+		buffer_free(&fresh);
+		return;
+	}
+	buffer_free(&s->in);
+	s->in = fresh;
+}
+
 static void run_command(struct session *s, size_t len)
 {
 	struct imap_cmd cmd;
@@ -185,8 +204,7 @@ static void session_process(struct session *s)
 				s->paused = true;
 				return;
 			}
-			buffer_consume(&s->in, s->job_len);
-			imap_frame_init(&s->frame);
+			command_done(s, s->job_len);
 			continue;
 		}
 		size_t avail = evbuffer_get_length(in);
@@ -222,8 +240,7 @@ static void session_process(struct session *s)
 				/* the client waits for "+" and sends nothing more of
 				 * this command (RFC 7888 4) */
 				out(s, "%s NO [TOOBIG] Literal too big\r\n", tag);
-				buffer_consume(&s->in, s->frame.pos);
-				imap_frame_init(&s->frame);
+				command_done(s, s->frame.pos);
 				continue;
 			}
 			out(s, "%s BAD Literal too big\r\n* BYE Literal too big\r\n", tag);
@@ -243,8 +260,7 @@ static void session_process(struct session *s)
 				s->paused = true;
 				return;
 			}
-			buffer_consume(&s->in, len);
-			imap_frame_init(&s->frame);
+			command_done(s, len);
 			continue;
 		}
 		}
