@@ -138,14 +138,35 @@ static void cmd_list(struct session *s, const char *tag, const struct imap_arg *
 	char ref[RD_STORE_MAX_MAILBOX_NAME + 1], pat[RD_STORE_MAX_MAILBOX_NAME + 1];
 	char joined[2 * RD_STORE_MAX_MAILBOX_NAME + 2], full[2 * RD_STORE_MAX_MAILBOX_NAME + 2];
 	const char *err;
+	bool special_only = false, subscribed = false;
 	if (args != NULL && args->type == IMAP_ARG_LIST && !lsub) {
-		/* LIST-EXTENDED selection options are not offered */
-		session_bad(s, tag, "LIST selection options are not supported");
-		return;
+		/* LIST-EXTENDED is not advertised, but clients that see
+		 * SPECIAL-USE send "LIST (SPECIAL-USE) ..." (RFC 6154 3); the
+		 * options understood are honoured, RETURN options ignored since
+		 * every reply carries the child and special-use attributes */
+		for (const struct imap_arg *o = args->child; o != NULL; o = o->next) {
+			if (imap_arg_is(o, "SPECIAL-USE"))
+				special_only = true;
+			else if (imap_arg_is(o, "SUBSCRIBED"))
+				subscribed = true;
+			else if (!imap_arg_is(o, "REMOTE") && !imap_arg_is(o, "RECURSIVEMATCH")) {
+				session_bad(s, tag, "Unknown LIST selection option");
+				return;
+			}
+		}
+		args = args->next;
 	}
-	if (args == NULL || args->next == NULL || args->next->next != NULL ||
-	    imap_arg_copy(args, ref, sizeof(ref)) < 0 ||
-	    imap_arg_copy(args->next, pat, sizeof(pat)) < 0) {
+	const struct imap_arg *pata = args != NULL ? args->next : NULL;
+	const struct imap_arg *extra = pata != NULL ? pata->next : NULL;
+	if (extra != NULL && !lsub && imap_arg_is(extra, "RETURN") && extra->next != NULL &&
+	    extra->next->type == IMAP_ARG_LIST && extra->next->next == NULL) {
+		for (const struct imap_arg *o = extra->next->child; o != NULL; o = o->next)
+			if (imap_arg_is(o, "SUBSCRIBED"))
+				subscribed = true;
+		extra = NULL;
+	}
+	if (args == NULL || pata == NULL || extra != NULL ||
+	    imap_arg_copy(args, ref, sizeof(ref)) < 0 || imap_arg_copy(pata, pat, sizeof(pat)) < 0) {
 		session_bad(s, tag, "Expected reference and mailbox pattern");
 		return;
 	}
@@ -175,7 +196,7 @@ static void cmd_list(struct session *s, const char *tag, const struct imap_arg *
 			char parent[RD_STORE_MAX_MAILBOX_NAME + 1];
 			memcpy(parent, name, plen);
 			parent[plen] = '\0';
-			if (exists(&l, parent, plen) || !imap_list_match(full, parent))
+			if (special_only || exists(&l, parent, plen) || !imap_list_match(full, parent))
 				continue;
 			bool first = true;
 			for (size_t k = 0; k < i && first; k++)
@@ -184,13 +205,13 @@ static void cmd_list(struct session *s, const char *tag, const struct imap_arg *
 			if (first)
 				list_line(s, cmd, "\\Noselect \\HasChildren", parent);
 		}
-		if (!imap_list_match(full, name))
-			continue;
-		char attrs[64];
 		const char *su = store_special_use_name(l.su[i]);
-		snprintf(attrs, sizeof(attrs), "%s%s%s",
+		if (!imap_list_match(full, name) || (special_only && su == NULL))
+			continue;
+		char attrs[80];
+		snprintf(attrs, sizeof(attrs), "%s%s%s%s",
 			 has_child(&l, name) ? "\\HasChildren" : "\\HasNoChildren",
-			 su ? " " : "", su ? su : "");
+			 subscribed ? " \\Subscribed" : "", su ? " " : "", su ? su : "");
 		list_line(s, cmd, attrs, name);
 	}
 	names_free(&l);

@@ -207,6 +207,11 @@ def test_mailbox_management_and_status(srv):
         assert any(n.endswith(b'"Projects"') and b"\\Noselect" in n for n in names)
         assert ok(m.list('""', "%")) and not any(b"2024" in n for n in ok(m.list('""', "%")))
         assert any(b"\\Sent" in n for n in ok(m.lsub('""', "*")))
+        # what clients send on seeing SPECIAL-USE (RFC 6154 3)
+        typ, data = m._simple_command("LIST", "(SPECIAL-USE)", '""', "*", "RETURN", "(SUBSCRIBED)")
+        assert typ == "OK"
+        names = m._untagged_response(typ, data, "LIST")[1]
+        assert len(names) == 5 and all(b"\\Subscribed" in n for n in names), names
         ok(m.rename("Projects/2024", '"Old 2024"'))   # imaplib does not quote
         names = ok(m.list('""', "Old*"))
         assert names == [b'(\\HasNoChildren) "/" "Old 2024"']
