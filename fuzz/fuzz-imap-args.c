@@ -13,11 +13,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const struct imap_frame_limits lim = { 4096, 8192 };
-	struct imap_frame f;
+	struct imap_frame fr;
 	const char *err;
-	imap_frame_init(&f);
+	imap_frame_init(&fr);
 	enum imap_frame_ret r;
-	while ((r = imap_frame(&f, data, size, &lim, &err)) == IMAP_FRAME_LITERAL)
+	while ((r = imap_frame(&fr, data, size, &lim, &err)) == IMAP_FRAME_LITERAL)
 		;
 	uint8_t *copy = malloc(size + 1);
 	if (copy == NULL)
