@@ -196,6 +196,15 @@ def test_append_then_fetch(srv):
         assert b'INTERNALDATE "05-Mar-2024 09:11:12 +0000"' in data[0][0]
         typ, data = m.append("Nope", None, None, msg)
         assert typ == "NO" and b"TRYCREATE" in data[0]
+        # EXAMINE: read-only, BODY[] sets no flag, STORE and EXPUNGE refused
+        ok(m.store("1", "-FLAGS", "(\\Seen)"))
+        typ, data = m.select("Drafts", readonly=True)
+        assert typ == "OK" and "READ-ONLY" in m.untagged_responses
+        data = ok(m.fetch("1", "BODY[]"))
+        assert b"FLAGS" not in b"".join(d[0] if isinstance(d, tuple) else d for d in data)
+        assert m.store("1", "+FLAGS", "(\\Flagged)")[0] == "NO"
+        assert m.expunge()[0] == "NO"
+        assert b"\\Seen" not in ok(m.fetch("1", "FLAGS"))[0]
 
 
 def test_mailbox_management_and_status(srv):
