@@ -3,6 +3,7 @@
  * UNSUBSCRIBE CREATE DELETE RENAME STATUS SELECT EXAMINE APPEND. */
 #include "worker/worker.h"
 #include "imap/imap-fetch.h"
+#include "mime/mime.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -493,9 +494,19 @@ static void cmd_append(struct session *s, const char *tag, const struct imap_arg
 	}
 	msg.data = a->data;
 	msg.size = a->len;
+	/* parsed once here, as deliver does, so FETCH and search use the cache */
+	struct mime_result mr;
+	const char *merr;
+	if (mime_parse(a->data, a->len, &mr, &merr) == 0 &&
+	    (buffer_cstr(&mr.envelope, &msg.envelope) < 0 ||
+	     buffer_cstr(&mr.bodystructure, &msg.bodystructure) < 0 ||
+	     buffer_cstr(&mr.preview, &msg.preview) < 0 ||
+	     buffer_cstr(&mr.fulltext, &msg.fulltext) < 0))
+		msg.envelope = msg.bodystructure = msg.preview = msg.fulltext = NULL;
 	uint32_t uid;
 	uint64_t modseq;
 	r = store_append(s->w->store, mb.id, &msg, &uid, &modseq, &err);
+	mime_result_free(&mr);
 	if (r != STORE_OK) {
 		reply_store_error(s, tag, r, err);
 		return;
