@@ -2,6 +2,7 @@
 #include "imap/imap-search.h"
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 static struct imap_search_key *key_new(struct imap_search_ctx *c, enum imap_search_op op,
 				       const char **error_r)
@@ -21,18 +22,7 @@ static const char *const months[12] = {
 	"jul", "aug", "sep", "oct", "nov", "dec",
 };
 
-/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar. */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	int64_t yoe = y - era * 400;
-	int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-int64_t imap_date_days(const uint8_t *s, size_t len)
+int imap_date_days(const uint8_t *s, size_t len, int64_t *days_r)
 {
 	size_t i = 0;
 	unsigned d = 0, y = 0;
@@ -52,7 +42,14 @@ int64_t imap_date_days(const uint8_t *s, size_t len)
 	static const unsigned mdays[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
 	if (m < 0 || d == 0 || d > mdays[m - 1] || y < 1900)
 		return -1;
-	return days_from_civil(y, (unsigned)m, d);
+	/* timegm reads no time zone: UTC calendar arithmetic only */
+	struct tm tm = { .tm_year = (int)y - 1900, .tm_mon = m - 1, .tm_mday = (int)d,
+			 .tm_hour = 12 };
+	time_t t = timegm(&tm);
+	if (tm.tm_mday != (int)d)   /* 29-Feb in a common year rolled over */
+		return -1;
+	*days_r = ((int64_t)t - 43200) / 86400;   /* exact: t is noon of that day */
+	return 0;
 }
 
 static int compile_key(struct imap_search_ctx *c, const struct imap_arg **ap,
@@ -196,14 +193,12 @@ static int compile_key(struct imap_search_ctx *c, const struct imap_arg **ap,
 	for (size_t i = 0; i < COUNT(date_keys); i++)
 		if (imap_arg_is(a, date_keys[i].name)) {
 			const struct imap_arg *d = a->next;
-			int64_t days = d != NULL && imap_arg_is_string(d) ?
-				       imap_date_days(d->data, d->len) : -1;
-			if (days < 0) {
+			if (d == NULL || !imap_arg_is_string(d) ||
+			    imap_date_days(d->data, d->len, &k->day) < 0) {
 				*error_r = "Invalid date";
 				return -1;
 			}
 			k->op = date_keys[i].op;
-			k->n = (uint64_t)days;
 			*ap = d->next;
 			return 0;
 		}
@@ -393,9 +388,9 @@ static bool eval(const struct imap_search_key *k, const struct imap_search_msg *
 	case SK_UID: return imap_seqset_has(k->ranges, k->nranges, m->uid);
 	case SK_LARGER: return m->size > k->n;
 	case SK_SMALLER: return m->size < k->n;
-	case SK_BEFORE: return day < (int64_t)k->n;
-	case SK_ON: return day == (int64_t)k->n;
-	case SK_SINCE: return day >= (int64_t)k->n;
+	case SK_BEFORE: return day < k->day;
+	case SK_ON: return day == k->day;
+	case SK_SINCE: return day >= k->day;
 	case SK_HEADER:
 		return m->raw != NULL && header_contains(m->raw, m->raw_len, k);
 	case SK_BODY:

@@ -36,7 +36,8 @@ enum imap_search_op {
 struct imap_search_key {
 	enum imap_search_op op;
 	unsigned flag;
-	uint64_t n;                    /* size, or day number for dates */
+	uint64_t n;                    /* size */
+	int64_t day;                   /* dates: days since 1970-01-01 */
 	const uint8_t *field;          /* SK_HEADER field name */
 	size_t field_len;
 	const uint8_t *str;            /* text or keyword */
@@ -77,8 +78,9 @@ int imap_search_compile(struct imap_search_ctx *ctx, const struct imap_arg *args
 			struct imap_search *out, const char **error_r);
 bool imap_search_match(const struct imap_search *s, const struct imap_search_msg *m);
 
-/* "1-Feb-1994" (day 1 or 2 digits) to days since 1970-01-01; -1 if bad. */
-int64_t imap_date_days(const uint8_t *s, size_t len);
+/* "1-Feb-1994" (day 1 or 2 digits, year from 1900) to days since
+ * 1970-01-01 (negative before it); 0, or -1 if it is no valid date. */
+int imap_date_days(const uint8_t *s, size_t len, int64_t *days_r);
 /* ASCII case-insensitive search of needle in hay. */
 bool imap_ci_contains(const uint8_t *hay, size_t hay_len,
 		      const uint8_t *needle, size_t needle_len);

@@ -206,6 +206,12 @@ static void test_search(void)
 	CHECK(S("a SEARCH HEADER To bob") && imap_search_match(&se, &m), "HEADER");
 	CHECK(!S("a SEARCH BOGUS"), "unknown key refused");
 	CHECK(!S("a SEARCH SINCE 32-Jan-2020"), "bad date refused");
+	CHECK(!S("a SEARCH SINCE 29-Feb-2023") && S("a SEARCH SINCE 29-Feb-2024"), "leap days");
+	int64_t d1 = 9, d2 = 9, d3 = 9;
+	CHECK(imap_date_days((const uint8_t *)"1-Jan-1970", 10, &d1) == 0 && d1 == 0 &&
+	      imap_date_days((const uint8_t *)"31-Dec-1969", 11, &d2) == 0 && d2 == -1 &&
+	      imap_date_days((const uint8_t *)"02-Jan-1970", 11, &d3) == 0 && d3 == 1,
+	      "day numbers around the epoch");
 	CHECK(!S("a SEARCH NOT NOT NOT NOT NOT NOT NOT NOT NOT NOT ALL"), "nesting cap");
 	CHECK(!S("a SEARCH OR ALL"), "OR needs two");
 #undef S
