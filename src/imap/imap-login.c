@@ -7,6 +7,7 @@
  * decrypted bytes; we never tell the worker who the user is - master did,
  * when it created the channel. This process cannot open any file. */
 #include "imap/imap-preauth.h"
+#include "imap/imap-caps.h"
 #include "master/role.h"
 #include "lib/log.h"
 #include "lib/sasl.h"
@@ -25,12 +26,13 @@ struct imap_sess {
 
 static void capability_line(struct conn *c, char *out, size_t outlen)
 {
+	/* IMAP4rev1 only: the worker does not speak IMAP4rev2 yet */
 	if (conn_is_tls(c))
-		snprintf(out, outlen, "IMAP4rev2 IMAP4rev1 AUTH=PLAIN SASL-IR ID ENABLE");
+		snprintf(out, outlen, "IMAP4rev1 AUTH=PLAIN SASL-IR ID ENABLE");
 	else if (conn_tls_available(c))
-		snprintf(out, outlen, "IMAP4rev2 IMAP4rev1 STARTTLS LOGINDISABLED SASL-IR ID ENABLE");
+		snprintf(out, outlen, "IMAP4rev1 STARTTLS LOGINDISABLED SASL-IR ID ENABLE");
 	else
-		snprintf(out, outlen, "IMAP4rev2 IMAP4rev1 LOGINDISABLED ID ENABLE");
+		snprintf(out, outlen, "IMAP4rev1 LOGINDISABLED ID ENABLE");
 }
 
 static int imap_open(struct conn *c)
@@ -166,7 +168,9 @@ static void imap_login_result(struct conn *c, int result, const char *principal,
 {
 	struct imap_sess *s = conn_proto_data(c);
 	if (result == 1 && fd >= 0) {
-		conn_printf(c, "%s OK Logged in\r\n", s->tag);
+		/* RFC 3501 7.1: the capabilities after login, so clients need
+		 * not ask again; the worker answers CAPABILITY the same way */
+		conn_printf(c, "%s OK [CAPABILITY %s] Logged in\r\n", s->tag, IMAP_POST_AUTH_CAPS);
 		log_info("imap_login", "principal", principal, "peer", conn_peer(c));
 		if (conn_proxy(c, fd) < 0)
 			conn_close_after_flush(c);

@@ -214,7 +214,7 @@ static void on_begin(struct queue *q, uint32_t id, struct ipc_reader *r)
 	snprintf(tmp, sizeof(tmp), "tmp/%s.msg", t->qid);
 	t->fd = openat(q->spool_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (e->rcpt == NULL || t->fd < 0)
-		t->failed = 1;
+		t->failed = t->fd < 0 && (errno == ENOSPC || errno == EDQUOT) ? 3 : 1;
 	t->next = q->txns;
 	q->txns = t;
 	q->ntxn++;
@@ -237,7 +237,7 @@ static void on_data(struct queue *q, uint32_t id, struct ipc_reader *r)
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0) {
-			t->failed = errno == ENOSPC ? 3 : 1;
+			t->failed = errno == ENOSPC || errno == EDQUOT ? 3 : 1;
 			return;
 		}
 		p += w;
@@ -282,7 +282,7 @@ static void on_commit(struct queue *q, uint32_t id)
 	snprintf(dst, sizeof(dst), "q/%s.msg", t->qid);
 	if (fsync(t->fd) < 0 || renameat(q->spool_fd, tmp, q->spool_fd, dst) < 0 ||
 	    spool_env_write(q->spool_fd, &t->env, &err) < 0) {
-		int full = errno == ENOSPC || strcmp(err, "disk full") == 0;
+		int full = errno == ENOSPC || errno == EDQUOT || strcmp(err, "disk full") == 0;
 		log_error("queue_write_failed", "qid", t->qid, "reason", full ? "disk full" : strerror(errno));
 		unlinkat(q->spool_fd, dst, 0);
 		send_frame(q->link_fd, IPC_TXN_RESULT, id, full ? 452 : 451,

@@ -56,7 +56,7 @@ int sq_mailbox_create_in(struct store_sqlite *s, const char *name,
 				      int64_t *id_r, const char **error_r)
 {
 	sqlite3_stmt *st;
-	uint32_t uv;
+	uint32_t uv = 0;
 	int ret;
 
 	name = canon_name(name);

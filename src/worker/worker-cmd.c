@@ -8,14 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include "imap/imap-caps.h"
 #include <time.h>
 
 /* What this worker implements, and nothing more. IMAP4rev2 is not
  * claimed: its differences (no \Recent, ESEARCH, LIST-EXTENDED...) are
  * not built. */
-static const char caps[] =
-	"IMAP4rev1 LITERAL+ ID ENABLE IDLE NAMESPACE UIDPLUS MOVE UNSELECT "
-	"SPECIAL-USE CHILDREN STATUS=SIZE";
+static const char caps[] = IMAP_POST_AUTH_CAPS;
 
 int mailbox_arg(struct session *s, const char *tag, const struct imap_arg *a,
 		char *dst, size_t dstlen)

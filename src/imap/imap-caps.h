@@ -1,0 +1,10 @@
+/* imap-caps.h: the capabilities the worker implements after login, in one
+ * place so imap-login's "OK [CAPABILITY ...] Logged in" and the worker's
+ * CAPABILITY answer can never disagree. IMAP4rev2 is not claimed: its
+ * differences (no \Recent, ESEARCH, LIST-EXTENDED...) are not built. */
+#ifndef RD_IMAP_CAPS_H
+#define RD_IMAP_CAPS_H
+#define IMAP_POST_AUTH_CAPS \
+	"IMAP4rev1 LITERAL+ ID ENABLE IDLE NAMESPACE UIDPLUS MOVE UNSELECT " \
+	"SPECIAL-USE CHILDREN STATUS=SIZE"
+#endif
