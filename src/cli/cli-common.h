@@ -51,4 +51,5 @@ int cli_alias(int argc, char **argv);
 int cli_check(int argc, char **argv);
 int cli_serve(int argc, char **argv);
 int cli_sandbox_probe(int argc, char **argv);
+int cli_audit(int argc, char **argv);
 #endif

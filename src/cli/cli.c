@@ -21,6 +21,7 @@ static const char main_usage[] =
 	"  user     add | list | remove | passwd users\n"
 	"  alias    add | list | remove aliases\n"
 	"  check    validate configuration, permissions and the data directory\n"
+	"  audit    verify | query | report the audit log\n"
 	"  serve    run the server in the foreground\n"
 	"  sandbox-probe  show that the kernel confines a role (see --help)\n"
 	"  version  print the version\n"
@@ -195,6 +196,8 @@ int cli_main(int argc, char **argv)
 		return cli_alias(argc, argv);
 	if (strcmp(verb, "check") == 0)
 		return cli_check(argc, argv);
+	if (strcmp(verb, "audit") == 0)
+		return cli_audit(argc, argv);
 	if (strcmp(verb, "serve") == 0)
 		return cli_serve(argc, argv);
 	if (strcmp(verb, "sandbox-probe") == 0)
