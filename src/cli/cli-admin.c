@@ -7,6 +7,7 @@
 #include "auth/accounts.h"
 #include "auth/password.h"
 #include "store/store.h"
+#include "master/master-audit.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -37,6 +38,17 @@ static int admin_open(struct admin *a, const char *data)
 static void admin_close(struct admin *a)
 {
 	directory_close(&a->dir);
+}
+
+/* Every admin change goes on the audit record (rule 5). */
+static void admin_audit(struct admin *a, const char *action, const char *object,
+			const char *detail)
+{
+	const char *err;
+	struct audit_kv kv[] = { { "action", action }, { "object", object },
+				 { "detail", detail ? detail : "" } };
+	if (audit_admin_event(a->data, "admin", kv, detail ? 3 : 2, &err) < 0)
+		fprintf(stderr, "redoubt: warning: the change was made but not audited: %s\n", err);
 }
 
 static int print_domain(void *ctx, const char *domain)
@@ -147,6 +159,8 @@ int cli_domain(int argc, char **argv)
 		rc = CLI_FAIL;
 	} else if (strcmp(sub, "list") != 0) {
 		printf("%s %s\n", strcmp(sub, "add") == 0 ? "Added" : "Removed", args.positional[0]);
+		admin_audit(&a, strcmp(sub, "add") == 0 ? "domain_add" : "domain_remove",
+			    args.positional[0], NULL);
 	}
 	admin_close(&a);
 	return rc;
@@ -204,6 +218,7 @@ static int user_add(struct admin *a, const char *address, int from_stdin)
 		return -1;
 	}
 	printf("Added %s (store %s)\n", canon, store_id);
+	admin_audit(a, "user_add", canon, store_id);
 	return 0;
 }
 
@@ -227,6 +242,7 @@ static int user_remove(struct admin *a, const char *address)
 		accounts_close(&acc);
 	}
 	printf("Removed %s; the store is kept at %s/stores/%s\n", canon, a->data, store_id);
+	admin_audit(a, "user_remove", canon, store_id);
 	return 0;
 }
 
@@ -264,6 +280,7 @@ int cli_user(int argc, char **argv)
 			rc = CLI_FAIL;
 		} else {
 			printf("Password changed for %s\n", canon);
+			admin_audit(&a, "user_passwd", canon, NULL);
 		}
 	} else if (directory_user_list(a.dir, args.npositional ? args.positional[0] : NULL,
 				       print_user, NULL, &err) < 0) {
@@ -310,10 +327,14 @@ int cli_alias(int argc, char **argv)
 					 print_alias, NULL, &err);
 	if (r < 0)
 		fprintf(stderr, "redoubt alias %s: %s\n", sub, err);
-	else if (strcmp(sub, "add") == 0)
+	else if (strcmp(sub, "add") == 0) {
 		printf("Added %s -> %s\n", args.positional[0], args.positional[1]);
-	else if (strcmp(sub, "remove") == 0)
+		admin_audit(&a, "alias_add", args.positional[0], args.positional[1]);
+	} else if (strcmp(sub, "remove") == 0) {
 		printf("Removed %s\n", args.positional[0]);
+		admin_audit(&a, "alias_remove", args.positional[0],
+			    args.npositional > 1 ? args.positional[1] : NULL);
+	}
 	admin_close(&a);
 	return r < 0 ? CLI_FAIL : CLI_OK;
 }

@@ -79,7 +79,7 @@ static const char *const known_files[] = {
 	"stores/*/index.db-journal", "stores/*/lock",
 	"stores/*/blobs/[0-9a-f][0-9a-f]/*", "stores/*/tmp/*",
 	"spool/tmp/*.msg", "spool/tmp/*.env", "spool/q/*.msg", "spool/q/*.env",
-	"audit/*",
+	"audit/*", "audit/pending/*.evt", "audit/pending/.*.tmp",
 	NULL,
 };
 
@@ -129,7 +129,8 @@ static void walk(struct findings *f, const char *path, int depth)
 		else if (st.st_mode & 0002)
 			finding(f, p, "world-writable file%s", "");
 		else if ((st.st_mode & 0077) && strcmp(p + f->root_len + 1, "redoubt.conf") != 0 &&
-			 strcmp(p + f->root_len + 1, "tls/cert.pem") != 0)
+			 strcmp(p + f->root_len + 1, "tls/cert.pem") != 0 &&
+			 strcmp(p + f->root_len + 1, "audit/signing.pub") != 0)
 			finding(f, p, "open to group or others (mode %04o); roles need it private",
 				(unsigned)(st.st_mode & 07777));
 		else if (!known_file(p + f->root_len + 1))

@@ -195,7 +195,8 @@ int cli_init(int argc, char **argv)
 		fprintf(stderr, "redoubt init: %s: %s\n", dir, strerror(errno));
 		return CLI_FAIL;
 	}
-	static const char *const subdirs[] = { "tls", "auth", "directory", "stores", "spool", "audit" };
+	static const char *const subdirs[] = { "tls", "auth", "directory", "stores", "spool", "audit",
+					       "audit/pending" };
 	for (size_t i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, subdirs[i]);
 		if (mkdir(path, 0700) < 0 || (i > 0 && chown_path(path, pw) < 0)) {

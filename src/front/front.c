@@ -1,5 +1,7 @@
 #include "front/front.h"
 #include "lib/ipc.h"
+#include "audit/audit-log.h"
+#include "master/role.h"
 #include "lib/log.h"
 #include "lib/tls.h"
 #include "limits.h"
@@ -101,6 +103,16 @@ void front_set_role(struct front *f, void *role) { f->role = role; }
 void *conn_role(struct conn *c) { return c->f->role; }
 unsigned conn_id(const struct conn *c) { return c->id; }
 const struct front_limits *conn_limits(const struct conn *c) { return &c->f->cfg.limits; }
+
+void conn_audit(struct conn *c, const char *kind, const struct audit_kv *kv, size_t n)
+{
+	struct audit_kv all[RD_AUDIT_MAX_FIELDS];
+	size_t k = n < RD_AUDIT_MAX_FIELDS - 3 ? n : RD_AUDIT_MAX_FIELDS - 3;
+	memcpy(all, kv, k * sizeof(*kv));
+	all[k].key = AUDIT_F_ADDRESS;
+	all[k++].value = c->peer;
+	role_audit(c->f->cfg.ipc_fd, kind, all, k);
+}
 void conn_set_raw(struct conn *c, int raw) { c->raw = raw; }
 
 struct conn *front_conn_by_id(struct front *f, unsigned id)

@@ -87,6 +87,9 @@ struct conn *front_conn_by_id(struct front *f, unsigned id);
 /* Per-connection. */
 void *conn_role(struct conn *c);
 unsigned conn_id(const struct conn *c);
+/* Report an audit event about this connection (client address added). */
+struct audit_kv;
+void conn_audit(struct conn *c, const char *kind, const struct audit_kv *kv, size_t n);
 const struct front_limits *conn_limits(const struct conn *c);
 /* Raw mode delivers bytes through on_raw instead of lines (SMTP DATA). */
 void conn_set_raw(struct conn *c, int raw);

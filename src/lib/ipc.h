@@ -86,7 +86,11 @@ enum ipc_type {
 	/* master -> queue: u32 status (0 delivered, 1 try later, 2 failed
 	 * for good) for delivery id. */
 	IPC_DELIVER_DONE = 18,
-	IPC_TYPE_MAX = 18,
+	/* role -> master: an audit event (audit/audit-event.h payload:
+	 * str kind, u32 n, n x (str key, str value)). Master adds who sent
+	 * it from the channel, never from the payload. */
+	IPC_AUDIT_EVENT = 19,
+	IPC_TYPE_MAX = 19,
 };
 
 struct ipc_header {

@@ -4,6 +4,7 @@
 #include "lib/log.h"
 #include "lib/tls.h"
 #include "master/policy.h"
+#include "audit/audit-event.h"
 #include "limits.h"
 #include <grp.h>
 #include <pwd.h>
@@ -112,6 +113,20 @@ int role_send_ready(const struct role_ctx *ctx)
 	ipc_msg_init(&m, IPC_READY, 0);
 	ipc_put_str(&m, ctx->name);
 	int r = ipc_send(ctx->ipc_fd, &m, -1, &err);
+	ipc_msg_free(&m);
+	return r;
+}
+
+int role_audit(int ipc_fd, const char *kind, const struct audit_kv *kv, size_t n)
+{
+	struct ipc_msg m;
+	const char *err;
+	ipc_msg_init(&m, IPC_AUDIT_EVENT, 0);
+	int r = audit_event_put(&m, kind, kv, n, &err);
+	if (r == 0)
+		r = ipc_send(ipc_fd, &m, -1, &err);
+	if (r < 0)
+		log_error("audit_send_failed", "kind", kind, "reason", err);
 	ipc_msg_free(&m);
 	return r;
 }

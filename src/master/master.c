@@ -2,6 +2,8 @@
 #include "master/spawn.h"
 #include "master/role.h"
 #include "master/policy.h"
+#include "master/master-audit.h"
+#include "audit/audit-event.h"
 #include "config/config.h"
 #include "directory/directory.h"
 #include "lib/ipc.h"
@@ -93,6 +95,7 @@ struct master {
 	uint8_t *buf;
 	int stopping;
 	struct event *kill_ev;
+	struct master_audit *audit;
 };
 
 static void child_spawn(struct master *m, struct child *c);
@@ -475,6 +478,22 @@ static int handle_auth_reply(struct master *m, uint32_t id, struct ipc_reader *r
 		 "result", result == 1 ? "ok" : result == 2 ? "tempfail" : "refused",
 		 "user", q->user, "principal", result == 1 ? principal : "-",
 		 "tls", q->tls ? "yes" : "no");
+	struct audit_kv akv[] = {
+		{ AUDIT_F_USER, q->user }, { AUDIT_F_ADDRESS, q->peer },
+		{ AUDIT_F_PROTOCOL, q->protocol }, { AUDIT_F_TLS, q->tls ? "yes" : "no" },
+		{ AUDIT_F_PRINCIPAL, principal },
+	};
+	if (result == 1) {
+		/* Rule 5: no login proceeds unless its record is durable */
+		if (master_audit_write(m->audit, "login", akv, 5, 1) < 0) {
+			log_error("login_refused", "reason", "audit log cannot be written",
+				  "peer", q->peer);
+			result = 2;
+		}
+	} else {
+		master_audit_write(m->audit, result == 2 ? "login_tempfail" : "login_failed",
+				   akv, 4, 0);
+	}
 	if (result == 1) {
 		login_succeeded(m, q, principal);
 	} else if (result == 2) {
@@ -498,12 +517,19 @@ static int handle_auth_reply(struct master *m, uint32_t id, struct ipc_reader *r
 		char ms_s[16], fails_s[16];
 		snprintf(ms_s, sizeof(ms_s), "%u", ms);
 		snprintf(fails_s, sizeof(fails_s), "%u", fails);
-		if (locked)
+		struct audit_kv dkv[] = {
+			{ AUDIT_F_USER, q->user }, { AUDIT_F_ADDRESS, q->peer },
+			{ AUDIT_F_PROTOCOL, q->protocol }, { "delay_ms", ms_s }, { "failures", fails_s },
+		};
+		if (locked) {
 			log_warn("login_locked_out", "protocol", q->protocol, "peer", q->peer,
 				 "delay_ms", ms_s, "failures", fails_s);
-		else if (ms > m->cfg.fail_delay_ms)
+			master_audit_write(m->audit, "lockout", dkv, 5, 0);
+		} else if (ms > m->cfg.fail_delay_ms) {
 			log_warn("login_delayed", "protocol", q->protocol, "peer", q->peer,
 				 "delay_ms", ms_s, "failures", fails_s);
+			master_audit_write(m->audit, "delay", dkv, 5, 0);
+		}
 		struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
 		evtimer_add(d->ev, &tv);
 	}
@@ -649,6 +675,48 @@ static int handle_deliver(struct master *m, struct child *q, uint32_t id,
 	return 0;
 }
 
+/* An event a role reports. Which kinds a role may report is fixed here,
+ * and who reported it comes from the channel: a worker's events always
+ * carry the principal master bound it to. */
+static int role_audit_event(struct master *m, struct child *c, struct ipc_reader *r,
+			    const char **err)
+{
+	static const struct { enum child_kind kind; const char *event; } allowed[] = {
+		{ CK_SMTP, "send_as_refused" }, { CK_WORKER, "session_start" },
+		{ CK_WORKER, "session_end" }, { CK_WORKER, "store_access" },
+	};
+	struct audit_event *ev = malloc(sizeof(*ev));
+	if (ev == NULL)
+		return 0;
+	if (audit_event_get(r, ev, err) < 0) {
+		free(ev);
+		return -1;
+	}
+	int ok = 0;
+	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
+		ok |= allowed[i].kind == c->kind && strcmp(allowed[i].event, ev->kind) == 0;
+	if (!ok || ev->n + 2 > RD_AUDIT_MAX_FIELDS) {
+		*err = "audit event not allowed from this role";
+		free(ev);
+		return -1;
+	}
+	/* drop any field that claims an identity; the channel supplies it */
+	size_t k = 0;
+	for (size_t i = 0; i < ev->n; i++)
+		if (strcmp(ev->kv[i].key, "role") != 0 &&
+		    !(c->kind == CK_WORKER && strcmp(ev->kv[i].key, AUDIT_F_PRINCIPAL) == 0))
+			ev->kv[k++] = ev->kv[i];
+	ev->kv[k].key = "role";
+	ev->kv[k++].value = c->role;
+	if (c->kind == CK_WORKER) {
+		ev->kv[k].key = AUDIT_F_PRINCIPAL;
+		ev->kv[k++].value = c->principal;
+	}
+	master_audit_write(m->audit, ev->kind, ev->kv, k, 0);
+	free(ev);
+	return 0;
+}
+
 static void child_ipc_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct child *c = arg;
@@ -705,6 +773,9 @@ static void child_ipc_cb(evutil_socket_t fd, short what, void *arg)
 				ok = handle_auth_request(m, c, h.id, &r, &err);
 			else
 				err = "this role may not ask for logins";
+			break;
+		case IPC_AUDIT_EVENT:
+			ok = role_audit_event(m, c, &r, &err);
 			break;
 		case IPC_DELIVER:
 			if (c->kind == CK_QUEUE)
@@ -787,8 +858,12 @@ static void reap(struct master *m)
 		int clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
 		if (m->stopping || clean)
 			log_info("role_exited", "role", c->role, "child", pid_s, "status", st);
-		else
+		else {
 			log_error("role_crashed", "role", c->role, "child", pid_s, "status", st);
+			struct audit_kv ckv[] = { { "role", c->role }, { "status", st },
+						  { AUDIT_F_PRINCIPAL, c->kind == CK_WORKER ? c->principal : "" } };
+			master_audit_write(m->audit, "role_crashed", ckv, 3, 0);
+		}
 		child_drop_channel(c);
 		c->pid = 0;
 		c->ready = 0;
@@ -927,6 +1002,8 @@ static void sighup_cb(evutil_socket_t fd, short what, void *arg)
 	m->cfg.imaps = keep.imaps;
 	m->cfg.https = keep.https;
 	log_set_min_level(m->cfg.log_level);
+	struct audit_kv rkv[] = { { "file", m->opts->config_path } };
+	master_audit_write(m->audit, "config_reload", rkv, 1, 0);
 	log_info("config_reloaded", "file", m->opts->config_path,
 		 "note", listeners_changed ? "listener changes take effect at the next start" : "-");
 }
@@ -1001,6 +1078,14 @@ int master_run(const struct master_opts *opts)
 	if (m->buf == NULL || m->base == NULL)
 		goto out;
 	signal(SIGPIPE, SIG_IGN);
+	m->audit = master_audit_new(opts->data_dir, m->base);
+	{
+		struct audit_kv skv[] = { { "hostname", m->cfg.hostname },
+					  { "sandbox", m->cfg.sandbox ? "on" : "off" } };
+		if (master_audit_write(m->audit, "server_start", skv, 2, 1) < 0)
+			log_error("audit_unavailable", "reason", "cannot record the start",
+				  "effect", "logins are refused until the audit log can be written");
+	}
 	child_init(m, &m->fixed[CK_SMTP], CK_SMTP, "smtp-in");
 	child_init(m, &m->fixed[CK_IMAP], CK_IMAP, "imap-login");
 	child_init(m, &m->fixed[CK_HTTP], CK_HTTP, "http-front");
@@ -1032,6 +1117,7 @@ int master_run(const struct master_opts *opts)
 	log_info("serving", "data", opts->data_dir, "hostname", m->cfg.hostname);
 	event_base_dispatch(m->base);
 	reap(m);
+	master_audit_free(&m->audit, "signal");
 	log_info("stopped");
 	rc = 0;
 	event_free(ev_chld);

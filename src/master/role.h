@@ -48,6 +48,10 @@ int role_main(int argc, char **argv);
 struct sandbox_policy;
 int role_confine(const struct role_ctx *ctx, const struct sandbox_policy *p);
 int role_send_ready(const struct role_ctx *ctx);
+/* Report an audit event to master (IPC_AUDIT_EVENT); master adds who we
+ * are. Best effort: -1 if the frame could not be sent. */
+struct audit_kv;
+int role_audit(int ipc_fd, const char *kind, const struct audit_kv *kv, size_t n);
 
 /* Pre-auth roles run the shared front loop with their protocol. */
 int front_role_run(struct role_ctx *ctx, const struct front_proto *proto,

@@ -4,6 +4,7 @@
 #include "lib/buffer.h"
 #include "lib/ipc.h"
 #include "lib/log.h"
+#include "audit/audit-log.h"
 #include "limits.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -147,6 +148,9 @@ void smtp_txn_mail(struct conn *c, struct smtp_txn *t, const struct smtp_sess_in
 	if (si->submission && !t->mail.null_path && !same_address(t->mail.address, si->principal)) {
 		log_warn("send_as_refused", "principal", si->principal, "from", t->mail.address,
 			 "peer", conn_peer(c));
+		struct audit_kv kv[] = { { AUDIT_F_PRINCIPAL, si->principal },
+					 { "from", t->mail.address } };
+		conn_audit(c, "send_as_refused", kv, 2);
 		reply_err(c, errs, "553 5.7.1 Sender address not owned by the authenticated user");
 		return;
 	}

@@ -41,6 +41,8 @@ static uint8_t *read_message(struct session *s, uint32_t uid, uint64_t off, uint
 	}
 	close(fd);
 	*len_r = got;
+	s->msgs_read++;
+	s->bytes_read += got;
 	return p;
 }
 

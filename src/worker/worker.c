@@ -15,6 +15,7 @@
 #include "master/policy.h"
 #include "lib/ipc.h"
 #include "lib/log.h"
+#include "audit/audit-log.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,12 @@
 static void session_free(struct session *s)
 {
 	struct worker *w = s->w;
+	char msgs[24], bytes[24];
+	snprintf(msgs, sizeof(msgs), "%llu", (unsigned long long)s->msgs_read);
+	snprintf(bytes, sizeof(bytes), "%llu", (unsigned long long)s->bytes_read);
+	struct audit_kv kv[] = { { AUDIT_F_ADDRESS, s->peer }, { AUDIT_F_PROTOCOL, "imap" },
+				 { AUDIT_F_MESSAGES, msgs }, { AUDIT_F_BYTES, bytes } };
+	role_audit(w->ctx->ipc_fd, "session_end", kv, 4);
 	bufferevent_free(s->bev);
 	if (s->idle_ev != NULL)
 		event_free(s->idle_ev);
@@ -291,7 +298,7 @@ static void session_event_cb(struct bufferevent *bev, short what, void *arg)
 	session_free(s);
 }
 
-static void session_new(struct worker *w, int fd)
+static void session_new(struct worker *w, int fd, const char *peer)
 {
 	if (w->nsessions >= RD_WORKER_MAX_SESSIONS || w->stopping) {
 		const char msg[] = "* BYE Too many sessions for this user\r\n";
@@ -328,6 +335,9 @@ static void session_new(struct worker *w, int fd)
 	w->sessions = s;
 	w->nsessions++;
 	w->retire_asked = 0;
+	snprintf(s->peer, sizeof(s->peer), "%s", peer);
+	struct audit_kv kv[] = { { AUDIT_F_ADDRESS, s->peer }, { AUDIT_F_PROTOCOL, "imap" } };
+	role_audit(w->ctx->ipc_fd, "session_start", kv, 2);
 }
 
 static void worker_ipc_cb(evutil_socket_t fd, short what, void *arg)
@@ -372,7 +382,7 @@ static void worker_ipc_cb(evutil_socket_t fd, short what, void *arg)
 			event_base_loopbreak(w->base);
 			return;
 		}
-		session_new(w, sfd);
+		session_new(w, sfd, peer);
 	}
 }
 

@@ -52,6 +52,9 @@ struct session {
 	struct selected *sel;   /* NULL when nothing is selected */
 	struct fetch_job *job;  /* a FETCH waiting for the client to read */
 	size_t job_len;         /* its command's octets at the start of in */
+	char peer[64];          /* client address, from master */
+	uint64_t msgs_read;     /* for the audit record at the end */
+	uint64_t bytes_read;
 };
 
 struct worker {
