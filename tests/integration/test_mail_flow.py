@@ -357,13 +357,14 @@ def test_disk_full_is_a_temporary_failure_and_loses_nothing(small_disk, monkeypa
         assert wait_count(s, 1) == 1
         # eat the rest of the disk
         filler = os.path.join(small_disk, "filler")
-        with open(filler, "wb") as f:
-            try:
-                while True:
-                    f.write(b"\0" * (1 << 20))
-                    f.flush()
-            except OSError:
-                pass
+        fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            while True:
+                os.write(fd, b"\0" * (1 << 16))
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
         big = "Subject: big\r\n\r\n" + ("z" * 76 + "\r\n") * 30000
         smtp.mail("a@example.org")
         smtp.rcpt(ALICE)
