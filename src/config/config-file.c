@@ -263,10 +263,10 @@ fail_fd: {
 }
 }
 
-int config_write_default(int dirfd, const char *name, const char *hostname,
-			 const char **error_r)
+int config_write_new(int dirfd, const char *name, const struct config *c,
+		     const char **error_r)
 {
-	struct config c, back;
+	struct config back;
 	struct buffer text;
 	char tmp[256], err[512];
 	int ret = -1;
@@ -277,22 +277,15 @@ int config_write_default(int dirfd, const char *name, const char *hostname,
 		errno = EINVAL;
 		return -1;
 	}
-	if (strlen(hostname) > RD_DNS_NAME_MAX || !dns_name_valid(hostname)) {
-		*error_r = "host name is not a valid DNS name";
-		errno = EINVAL;
-		return -1;
-	}
-	config_defaults(&c);
-	snprintf(c.hostname, sizeof(c.hostname), "%s", hostname);
 	buffer_init(&text, CONFIG_FORMAT_MAX);
-	if (config_format(&c, &text, error_r) < 0) {
+	if (config_format(c, &text, error_r) < 0) {
 		errno = ENOMEM;
 		goto out;
 	}
 	/* Why: init must never write a file that serve then refuses. */
 	if (config_parse(&back, name, (const char *)text.data, text.len, err,
-			 sizeof(err)) < 0 || !config_equal(&c, &back)) {
-		*error_r = "internal error: the default config does not parse back";
+			 sizeof(err)) < 0 || !config_equal(c, &back)) {
+		*error_r = "internal error: the config written does not parse back";
 		errno = EINVAL;
 		goto out;
 	}
@@ -300,4 +293,18 @@ int config_write_default(int dirfd, const char *name, const char *hostname,
 out:
 	buffer_free(&text);
 	return ret;
+}
+
+int config_write_default(int dirfd, const char *name, const char *hostname,
+			 const char **error_r)
+{
+	struct config c;
+	if (strlen(hostname) > RD_DNS_NAME_MAX || !dns_name_valid(hostname)) {
+		*error_r = "host name is not a valid DNS name";
+		errno = EINVAL;
+		return -1;
+	}
+	config_defaults(&c);
+	snprintf(c.hostname, sizeof(c.hostname), "%s", hostname);
+	return config_write_new(dirfd, name, &c, error_r);
 }

@@ -91,6 +91,9 @@ int config_format(const struct config *c, struct buffer *out,
  * static string) and errno set when a system call failed. */
 int config_write_default(int dirfd, const char *name, const char *hostname,
 			 const char **error_r);
+/* The same for any settings c (init writes tuned Argon2 parameters). */
+int config_write_new(int dirfd, const char *name, const struct config *c,
+		     const char **error_r);
 
 /* Validate a listen value: "off", "a.b.c.d:port", "[ipv6]:port" or
  * "dns.name:port", port 1..65535. On success host gets the address
