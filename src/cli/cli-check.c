@@ -5,6 +5,7 @@
 #include "cli/cli-common.h"
 #include "config/config.h"
 #include "sandbox/sandbox.h"
+#include "audit/audit-log.h"
 #include <dirent.h>
 #include <fnmatch.h>
 #include <stdarg.h>
@@ -223,6 +224,14 @@ int cli_check(int argc, char **argv)
 		check_dir(&f, path, 0700);
 	}
 	walk(&f, dir, 0);
+	/* the audit chain: edited, removed or reordered records */
+	snprintf(path, sizeof(path), "%s/audit", dir);
+	struct audit_verify_result vr;
+	enum audit_status as = audit_verify(path, NULL, NULL, NULL, &vr);
+	if (as == AUDIT_TAMPERED || as == AUDIT_TORN_TAIL)
+		finding(&f, path, "audit log %s at %s line %u (run: redoubt audit verify --data %s)",
+			as == AUDIT_TAMPERED ? "tampered with" : "cut off",
+			vr.first_bad.segment, (unsigned)vr.first_bad.line, dir);
 	const char *why;
 	if (sandbox_probe(&why) < 0)
 		finding(&f, "kernel", "%s: serve will refuse to start unless sandbox = off", why);
