@@ -195,6 +195,10 @@
 /* Bytes of message per IPC_TXN_DATA frame: big enough to keep syscalls
  * few, far under RD_IPC_MAX_PAYLOAD. */
 #define RD_QUEUE_CHUNK          (64u * 1024u)
+/* Octets smtp-in queues towards a busy queue role before it stops reading
+ * from clients in DATA (backpressure), and where it resumes. */
+#define RD_QUEUE_LINK_HIGH      (4u * 1024u * 1024u)
+#define RD_QUEUE_LINK_LOW       (1u * 1024u * 1024u)
 /* Transactions open at once between smtp-in and queue (one per SMTP
  * session in DATA); beyond it "451 try later". */
 #define RD_QUEUE_MAX_TXN        1024u

@@ -245,6 +245,10 @@ int conn_starttls(struct conn *c)
 void conn_pause(struct conn *c)
 {
 	c->paused = 1;
+	/* stop reading the socket too: a paused client's bytes wait in the
+	 * kernel (TCP pushes back), not in our memory */
+	if (c->bev)
+		bufferevent_disable(c->bev, EV_READ);
 }
 
 static void process_lines(struct conn *c)
@@ -308,6 +312,8 @@ static void process_lines(struct conn *c)
 void conn_resume(struct conn *c)
 {
 	c->paused = 0;
+	if (c->bev && !c->closing)
+		bufferevent_enable(c->bev, EV_READ);
 	process_lines(c);
 }
 
@@ -465,6 +471,8 @@ void front_ipc_frame(struct front *f, int type, unsigned id, void *reader, int f
 		return;
 	}
 	c->paused = 0;
+	if (c->bev && !c->closing)
+		bufferevent_enable(c->bev, EV_READ);
 	c->in_handler = 1;
 	f->cfg.proto->on_login(c, (int)result, principal, result == 1 ? fd : -1);
 	c->in_handler = 0;

@@ -68,9 +68,8 @@ static uint32_t le_get32(const uint8_t *p)
 	       (uint32_t)p[3] << 24;
 }
 
-int ipc_send(int sock, const struct ipc_msg *m, int fd, const char **error_r)
+static void put_header(const struct ipc_msg *m, uint8_t hdr[IPC_HEADER_SIZE])
 {
-	uint8_t hdr[IPC_HEADER_SIZE];
 	hdr[0] = (uint8_t)(IPC_MAGIC & 0xff);
 	hdr[1] = (uint8_t)(IPC_MAGIC >> 8);
 	hdr[2] = IPC_VERSION;
@@ -78,6 +77,24 @@ int ipc_send(int sock, const struct ipc_msg *m, int fd, const char **error_r)
 	le_put32(hdr + 4, (uint32_t)m->payload.len);
 	le_put32(hdr + 8, m->id);
 	le_put32(hdr + 12, 0);
+}
+
+size_t ipc_frame_size(const struct ipc_msg *m)
+{
+	return IPC_HEADER_SIZE + m->payload.len;
+}
+
+void ipc_frame_write(const struct ipc_msg *m, uint8_t *out)
+{
+	put_header(m, out);
+	if (m->payload.len)
+		memcpy(out + IPC_HEADER_SIZE, m->payload.data, m->payload.len);
+}
+
+int ipc_send(int sock, const struct ipc_msg *m, int fd, const char **error_r)
+{
+	uint8_t hdr[IPC_HEADER_SIZE];
+	put_header(m, hdr);
 	struct iovec iov[2] = {
 		{ .iov_base = hdr, .iov_len = sizeof(hdr) },
 		{ .iov_base = m->payload.data, .iov_len = m->payload.len },
@@ -103,7 +120,7 @@ int ipc_send(int sock, const struct ipc_msg *m, int fd, const char **error_r)
 	} while (n < 0 && errno == EINTR);
 	if (n < 0) {
 		*error_r = strerror(errno);
-		return -1;
+		return errno == EAGAIN || errno == EWOULDBLOCK ? -2 : -1;
 	}
 	if ((size_t)n != sizeof(hdr) + m->payload.len) {
 		*error_r = "short send";

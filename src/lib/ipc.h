@@ -112,8 +112,12 @@ int ipc_put_u32(struct ipc_msg *m, uint32_t v);
 int ipc_put_u64(struct ipc_msg *m, uint64_t v);
 int ipc_put_str(struct ipc_msg *m, const char *s);
 int ipc_put_bytes(struct ipc_msg *m, const void *p, size_t len);
-/* Send on a SEQPACKET socket, attaching fd unless it is -1. */
+/* Send on a SEQPACKET socket, attaching fd unless it is -1. Returns -2
+ * (with *error_r) when a non-blocking socket is full. */
 int ipc_send(int sock, const struct ipc_msg *m, int fd, const char **error_r);
+/* The frame as bytes, for a sender that queues frames itself. */
+size_t ipc_frame_size(const struct ipc_msg *m);
+void ipc_frame_write(const struct ipc_msg *m, uint8_t *out);
 
 /* Reading a frame (pure). */
 struct ipc_reader {

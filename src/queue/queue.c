@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <event2/event.h>
@@ -65,6 +66,8 @@ struct queue {
 	uint8_t *buf;
 	uint64_t max_size;
 	int stopping;
+	uint32_t batch[RD_QUEUE_MAX_TXN];   /* staged commits */
+	unsigned nbatch;
 };
 
 static void send_frame(int fd, enum ipc_type type, uint32_t id, uint32_t code, const char *text)
@@ -259,14 +262,18 @@ static struct qmsg *qmsg_add(struct queue *q, struct spool_env *env)
 
 static void kick(struct queue *q);
 
-static void on_commit(struct queue *q, uint32_t id)
+/* Group commit. COMMITs that arrive together (one read of the link) are
+ * staged - message renamed into q/, envelope written - and then made
+ * durable by one syncfs() of the spool's file system, after which each gets
+ * its 250. Fifty sessions committing at once cost one flush, not 150. */
+static int commit_stage(struct queue *q, uint32_t id)
 {
 	struct txn *t = txn_find(q, id, NULL);
 	const char *err = "no such transaction";
-	char tmp[64], dst[64], reply[96];
+	char tmp[64], dst[64];
 	if (t == NULL) {
 		send_frame(q->link_fd, IPC_TXN_RESULT, id, 451, "451 4.3.0 Transaction lost, try again");
-		return;
+		return -1;
 	}
 	if (t->failed || t->env.nrcpt == 0) {
 		const char *why = t->failed == 2 ? "552 5.3.4 Message too big" :
@@ -275,13 +282,13 @@ static void on_commit(struct queue *q, uint32_t id)
 				  "451 4.3.0 Local error in processing";
 		send_frame(q->link_fd, IPC_TXN_RESULT, id, (uint32_t)atoi(why), why);
 		txn_drop(q, id);
-		return;
+		return -1;
 	}
-	/* Rule 7: durable before the 250: data, rename, envelope, directory. */
 	snprintf(tmp, sizeof(tmp), "tmp/%s.msg", t->qid);
 	snprintf(dst, sizeof(dst), "q/%s.msg", t->qid);
-	if (fsync(t->fd) < 0 || renameat(q->spool_fd, tmp, q->spool_fd, dst) < 0 ||
-	    spool_env_write(q->spool_fd, &t->env, &err) < 0) {
+	t->env.size = t->size;
+	if (renameat(q->spool_fd, tmp, q->spool_fd, dst) < 0 ||
+	    spool_env_write_sync(q->spool_fd, &t->env, 0, &err) < 0) {
 		int full = errno == ENOSPC || errno == EDQUOT || strcmp(err, "disk full") == 0;
 		log_error("queue_write_failed", "qid", t->qid, "reason", full ? "disk full" : strerror(errno));
 		unlinkat(q->spool_fd, dst, 0);
@@ -289,24 +296,64 @@ static void on_commit(struct queue *q, uint32_t id)
 			   full ? "452 4.3.1 Insufficient system storage" :
 				  "451 4.3.0 Local error writing the queue");
 		txn_drop(q, id);
-		return;
+		return -1;
 	}
 	close(t->fd);
 	t->fd = -1;
-	char sz[24], nr[16];
-	snprintf(sz, sizeof(sz), "%llu", (unsigned long long)t->size);
-	snprintf(nr, sizeof(nr), "%u", t->env.nrcpt);
-	log_info("queued", "qid", t->qid, "from", t->env.from, "size", sz, "stores", nr,
-		 "peer", t->env.peer);
-	snprintf(reply, sizeof(reply), "250 2.0.0 Ok: queued as %s", t->qid);
-	send_frame(q->link_fd, IPC_TXN_RESULT, id, 250, reply);
-	/* the spool now owns the envelope */
-	struct spool_env env = t->env;
-	t->env.rcpt = NULL;
-	t->env.nrcpt = 0;
-	txn_drop(q, id);   /* removes tmp/ name only: the message is in q/ */
-	qmsg_add(q, &env);
+	return 0;
+}
+
+static void commit_flush(struct queue *q)
+{
+	if (q->nbatch == 0)
+		return;
+	/* Rule 7: nothing is acknowledged before it is on disk */
+	int r = syncfs(q->spool_fd);
+	int e = errno;
+	for (unsigned i = 0; i < q->nbatch; i++) {
+		uint32_t id = q->batch[i];
+		struct txn *t = txn_find(q, id, NULL);
+		char name[64], reply[96];
+		if (t == NULL)
+			continue;
+		if (r < 0) {
+			int full = e == ENOSPC || e == EDQUOT;
+			log_error("queue_write_failed", "qid", t->qid, "reason", strerror(e));
+			snprintf(name, sizeof(name), "q/%s.env", t->qid);
+			unlinkat(q->spool_fd, name, 0);
+			snprintf(name, sizeof(name), "q/%s.msg", t->qid);
+			unlinkat(q->spool_fd, name, 0);
+			send_frame(q->link_fd, IPC_TXN_RESULT, id, full ? 452 : 451,
+				   full ? "452 4.3.1 Insufficient system storage" :
+					  "451 4.3.0 Local error writing the queue");
+			txn_drop(q, id);
+			continue;
+		}
+		char sz[24], nr[16];
+		snprintf(sz, sizeof(sz), "%llu", (unsigned long long)t->size);
+		snprintf(nr, sizeof(nr), "%u", t->env.nrcpt);
+		log_info("queued", "qid", t->qid, "from", t->env.from, "size", sz, "stores", nr,
+			 "peer", t->env.peer);
+		snprintf(reply, sizeof(reply), "250 2.0.0 Ok: queued as %s", t->qid);
+		send_frame(q->link_fd, IPC_TXN_RESULT, id, 250, reply);
+		/* the spool now owns the envelope */
+		struct spool_env env = t->env;
+		t->env.rcpt = NULL;
+		t->env.nrcpt = 0;
+		txn_drop(q, id);   /* removes the tmp/ name only: the message is in q/ */
+		qmsg_add(q, &env);
+	}
+	q->nbatch = 0;
 	kick(q);
+}
+
+static void on_commit(struct queue *q, uint32_t id)
+{
+	if (commit_stage(q, id) == 0)
+		q->batch[q->nbatch++] = id;
+	/* the batch never outgrows the open transactions */
+	if (q->nbatch >= RD_QUEUE_MAX_TXN)
+		commit_flush(q);
 }
 
 /* ---- deliveries ---- */
@@ -449,6 +496,17 @@ static void recover(struct queue *q)
 			log_error("queue_bad_envelope", "qid", qid, "reason", err);
 			continue;
 		}
+		/* a batch cut off before its syncfs: never acknowledged */
+		struct stat st;
+		snprintf(other, sizeof(other), "%s.msg", qid);
+		if (fstatat(qfd, other, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    (uint64_t)st.st_size != env.size) {
+			log_warn("queue_discarded_unacknowledged", "qid", qid);
+			unlinkat(qfd, other, 0);
+			unlinkat(qfd, e->d_name, 0);
+			spool_env_free(&env);
+			continue;
+		}
 		qmsg_add(q, &env);
 		n++;
 	}
@@ -472,10 +530,11 @@ static void link_cb(evutil_socket_t fd, short what, void *arg)
 		int pfd;
 		int n = ipc_recv(fd, q->buf, IPC_RECV_BUFSIZE, &h, &r, &pfd, &err);
 		if (n == -2)
-			return;
+			break;
 		if (pfd >= 0)
 			close(pfd);
 		if (n <= 0 || pfd >= 0) {
+			commit_flush(q);
 			/* smtp-in went away: its open transactions die with it */
 			while (q->txns)
 				txn_drop(q, q->txns->id);
@@ -494,6 +553,7 @@ static void link_cb(evutil_socket_t fd, short what, void *arg)
 		default: log_error("ipc_bad_frame", "reason", "unexpected frame on the queue link");
 		}
 	}
+	commit_flush(q);
 }
 
 static void master_cb(evutil_socket_t fd, short what, void *arg)

@@ -17,6 +17,7 @@ int spool_env_encode(const struct spool_env *env, uint8_t **out, size_t *len,
 	ipc_msg_init(&m, IPC_NONE, 0);
 	m.payload.max = RD_QUEUE_MAX_ENVELOPE;
 	int r = ipc_put_str(&m, env->qid) | ipc_put_u64(&m, env->arrived) |
+		ipc_put_u64(&m, env->size) |
 		ipc_put_str(&m, env->from) | ipc_put_str(&m, env->helo) |
 		ipc_put_str(&m, env->peer) | ipc_put_str(&m, env->auth) |
 		ipc_put_str(&m, env->params) | ipc_put_u32(&m, env->nrcpt);
@@ -70,6 +71,7 @@ int spool_env_decode(const uint8_t *rec, size_t len, struct spool_env *env,
 	struct ipc_reader r = { .p = rec + 8, .len = pl, .off = 0 };
 	if (ipc_get_str(&r, env->qid, sizeof(env->qid), error_r) < 0 ||
 	    ipc_get_u64(&r, &env->arrived, error_r) < 0 ||
+	    ipc_get_u64(&r, &env->size, error_r) < 0 ||
 	    ipc_get_str(&r, env->from, sizeof(env->from), error_r) < 0 ||
 	    ipc_get_str(&r, env->helo, sizeof(env->helo), error_r) < 0 ||
 	    ipc_get_str(&r, env->peer, sizeof(env->peer), error_r) < 0 ||
@@ -144,6 +146,12 @@ static int write_all(int fd, const uint8_t *p, size_t len)
 
 int spool_env_write(int spool_fd, const struct spool_env *env, const char **error_r)
 {
+	return spool_env_write_sync(spool_fd, env, 1, error_r);
+}
+
+int spool_env_write_sync(int spool_fd, const struct spool_env *env, int sync,
+			 const char **error_r)
+{
 	uint8_t *rec;
 	size_t len;
 	char tmp[64], dst[64];
@@ -152,13 +160,13 @@ int spool_env_write(int spool_fd, const struct spool_env *env, const char **erro
 	snprintf(tmp, sizeof(tmp), "tmp/%s.env", env->qid);
 	snprintf(dst, sizeof(dst), "q/%s.env", env->qid);
 	int fd = openat(spool_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-	int r = fd < 0 || write_all(fd, rec, len) < 0 || fsync(fd) < 0 ? -1 : 0;
+	int r = fd < 0 || write_all(fd, rec, len) < 0 || (sync && fsync(fd) < 0) ? -1 : 0;
 	if (fd >= 0)
 		close(fd);
 	free(rec);
 	if (r == 0 && renameat(spool_fd, tmp, spool_fd, dst) < 0)
 		r = -1;
-	if (r == 0 && spool_sync_dir(spool_fd, "q") < 0)
+	if (r == 0 && sync && spool_sync_dir(spool_fd, "q") < 0)
 		r = -1;
 	if (r < 0) {
 		*error_r = errno == ENOSPC ? "disk full" : strerror(errno);

@@ -4,10 +4,13 @@
  *   spool/q/<qid>.msg     accepted message, immutable
  *   spool/q/<qid>.env     its envelope: a length-prefixed record
  *
- * Accepting is: write tmp/<qid>.msg, fsync, write tmp/<qid>.env, fsync,
- * rename both into q/ (.msg first), fsync q/. Only then is 250 sent. A
- * .msg without .env in q/ is a crash between the renames and is removed at
- * start; tmp/ is emptied at start. The envelope record is the IPC field
+ * Accepting (group commit, queue.c): for every message of a batch, rename
+ * tmp/<qid>.msg into q/, write tmp/<qid>.env and rename it into q/; then
+ * one syncfs() makes the whole batch durable, and only then is 250 sent
+ * for each. A crash before the syncfs may leave renamed files whose data
+ * never reached the disk: the envelope records the message size, and at
+ * start a .msg whose size differs, or a .msg without .env, is removed (it
+ * was never acknowledged). tmp/ is emptied at start. The envelope record is the IPC field
  * encoding (lib/ipc.h) behind an 8-octet header "RDQ1" + u32 length, so
  * nothing in it is ever parsed as text: a recipient holding CR LF cannot
  * forge a second record. Updating an envelope (a recipient delivered)
@@ -34,6 +37,7 @@ struct spool_rcpt {
 struct spool_env {
 	char qid[SPOOL_QID_LEN + 1];
 	uint64_t arrived;
+	uint64_t size;               /* octets of <qid>.msg: recovery checks it */
 	char from[RD_MAX_ADDRESS + 1];
 	char helo[256];
 	char peer[64];
@@ -54,6 +58,9 @@ void spool_env_free(struct spool_env *env);
 int spool_prepare(int spool_fd, const char **error_r);
 /* Write the envelope durably to q/<qid>.env (through tmp/ and rename). */
 int spool_env_write(int spool_fd, const struct spool_env *env, const char **error_r);
+/* The same, without any fsync when sync is 0 (the caller syncs a batch). */
+int spool_env_write_sync(int spool_fd, const struct spool_env *env, int sync,
+			 const char **error_r);
 int spool_env_read(int spool_fd, const char *qid, struct spool_env *env,
 		   const char **error_r);
 /* Remove q/<qid>.msg and q/<qid>.env (delivery complete). */

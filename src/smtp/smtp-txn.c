@@ -11,15 +11,30 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <errno.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <event2/event.h>
+
+struct link_frame {
+	struct link_frame *next;
+	size_t len;
+	uint8_t data[];
+};
 
 struct smtp_link {
 	struct front *front;
 	struct event_base *base;
 	int fd;
 	struct event *ev;
+	struct event *wev;          /* the link is writable again */
 	uint8_t *buf;
+	/* frames the queue could not take yet, in order */
+	struct link_frame *outq, *outq_tail;
+	size_t outq_bytes;
+	/* connections paused in DATA until the queue catches up */
+	unsigned *waiting;
+	size_t nwaiting;
 };
 
 enum txn_wait { W_NONE, W_RCPT, W_RESULT };
@@ -51,16 +66,94 @@ static struct smtp_link *link_of(struct conn *c)
 	return conn_role(c);
 }
 
+/* Frames go out in order: straight to the socket when nothing is
+ * queued, else behind the queued ones. A full socket is not an error: the
+ * frame waits in memory and clients in DATA stop being read (see
+ * link_busy) until the queue role catches up. */
 static int link_send(struct smtp_link *l, struct ipc_msg *m)
 {
 	const char *err;
 	if (l == NULL || l->fd < 0)
 		return -1;
-	if (ipc_send(l->fd, m, -1, &err) < 0) {
-		log_error("queue_link_send_failed", "reason", err);
-		return -1;
+	if (l->outq == NULL) {
+		int r = ipc_send(l->fd, m, -1, &err);
+		if (r == 0)
+			return 0;
+		if (r != -2) {
+			log_error("queue_link_send_failed", "reason", err);
+			return -1;
+		}
 	}
+	size_t len = ipc_frame_size(m);
+	struct link_frame *f = malloc(sizeof(*f) + len);
+	if (f == NULL)
+		return -1;
+	f->next = NULL;
+	f->len = len;
+	ipc_frame_write(m, f->data);
+	if (l->outq_tail)
+		l->outq_tail->next = f;
+	else
+		l->outq = f;
+	l->outq_tail = f;
+	l->outq_bytes += len;
+	event_add(l->wev, NULL);
 	return 0;
+}
+
+static int link_busy(const struct smtp_link *l)
+{
+	return l != NULL && l->outq_bytes > RD_QUEUE_LINK_HIGH;
+}
+
+static void link_wait(struct smtp_link *l, struct conn *c)
+{
+	if (l->nwaiting < RD_MAX_CONNECTIONS)
+		l->waiting[l->nwaiting++] = conn_id(c);
+	conn_pause(c);
+}
+
+static void link_write_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct smtp_link *l = arg;
+	(void)what;
+	while (l->outq != NULL) {
+		struct link_frame *f = l->outq;
+		ssize_t n = send(fd, f->data, f->len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (n < 0 || (size_t)n != f->len) {
+			log_error("queue_link_send_failed", "reason", n < 0 ? strerror(errno) : "short send");
+			break;
+		}
+		l->outq = f->next;
+		if (l->outq == NULL)
+			l->outq_tail = NULL;
+		l->outq_bytes -= f->len;
+		free(f);
+	}
+	if (l->outq != NULL)
+		event_add(l->wev, NULL);
+	if (l->outq_bytes <= RD_QUEUE_LINK_LOW && l->nwaiting > 0) {
+		size_t n = l->nwaiting;
+		l->nwaiting = 0;
+		for (size_t i = 0; i < n; i++) {
+			struct conn *c = front_conn_by_id(l->front, l->waiting[i]);
+			if (c != NULL)
+				conn_resume(c);
+		}
+	}
+}
+
+static void link_drop_queue(struct smtp_link *l)
+{
+	while (l->outq) {
+		struct link_frame *f = l->outq;
+		l->outq = f->next;
+		free(f);
+	}
+	l->outq_tail = NULL;
+	l->outq_bytes = 0;
 }
 
 static int link_simple(struct conn *c, enum ipc_type type)
@@ -404,6 +497,12 @@ static void finish(struct smtp_txn *t)
 size_t smtp_txn_raw(struct conn *c, struct smtp_txn *t, const unsigned char *p, size_t len)
 {
 	size_t used = 0;
+	if (link_busy(link_of(c))) {
+		/* the queue is behind: leave the bytes in the socket (TCP
+		 * pushes back on the client) until it catches up */
+		link_wait(link_of(c), c);
+		return 0;
+	}
 	if (!t->in_data)
 		return bdat_raw(c, t, p, len);
 	while (used < len) {
@@ -513,6 +612,10 @@ static void link_cb(evutil_socket_t fd, short what, void *arg)
 			log_warn("queue_link_lost");
 			event_free(l->ev);
 			l->ev = NULL;
+			if (l->wev)
+				event_free(l->wev);
+			l->wev = NULL;
+			link_drop_queue(l);
 			close(l->fd);
 			l->fd = -1;
 			return;
@@ -530,7 +633,10 @@ struct smtp_link *smtp_link_new(struct front *f, struct event_base *base)
 	l->base = base;
 	l->fd = -1;
 	l->buf = malloc(IPC_RECV_BUFSIZE);
-	if (l->buf == NULL) {
+	l->waiting = calloc(RD_MAX_CONNECTIONS, sizeof(*l->waiting));
+	if (l->buf == NULL || l->waiting == NULL) {
+		free(l->buf);
+		free(l->waiting);
 		free(l);
 		return NULL;
 	}
@@ -543,9 +649,13 @@ void smtp_link_free(struct smtp_link *l)
 		return;
 	if (l->ev)
 		event_free(l->ev);
+	if (l->wev)
+		event_free(l->wev);
+	link_drop_queue(l);
 	if (l->fd >= 0)
 		close(l->fd);
 	free(l->buf);
+	free(l->waiting);
 	free(l);
 }
 
@@ -558,11 +668,16 @@ void smtp_link_master_frame(struct smtp_link *l, int type, int fd)
 	}
 	if (l->ev)
 		event_free(l->ev);
+	if (l->wev)
+		event_free(l->wev);
+	/* frames for the old queue process are meaningless to the new one */
+	link_drop_queue(l);
 	if (l->fd >= 0)
 		close(l->fd);
 	l->fd = fd;
 	evutil_make_socket_nonblocking(fd);
 	l->ev = event_new(l->base, fd, EV_READ | EV_PERSIST, link_cb, l);
+	l->wev = event_new(l->base, fd, EV_WRITE, link_write_cb, l);
 	event_add(l->ev, NULL);
 	log_info("queue_link_up");
 }

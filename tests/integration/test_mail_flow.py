@@ -378,3 +378,31 @@ def test_disk_full_is_a_temporary_failure_and_loses_nothing(small_disk, monkeypa
     finally:
         s.stop()
         data.remove()
+
+
+def test_concurrent_senders_all_delivered_once(fresh_server):
+    """Twenty sessions at once: commits share flushes (group commit), a
+    busy queue pushes back instead of failing, nothing lost or doubled."""
+    import threading
+    errors = []
+    body = "Subject: load\r\n\r\n" + ("line of load\r\n" * 400)
+
+    def sender(n):
+        try:
+            s = smtp_session(fresh_server)
+            for i in range(5):
+                s.sendmail(f"s{n}@example.org", [ALICE], body)
+            s.quit()
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(repr(e))
+
+    threads = [threading.Thread(target=sender, args=(n,)) for n in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors, errors[:3]
+    assert wait_count(fresh_server, 100, timeout=60) == 100
+    time.sleep(1)
+    assert inbox_count(fresh_server) == 100
+    assert len(re.findall(r"event=queued ", fresh_server.log())) == 100
