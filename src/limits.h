@@ -191,6 +191,12 @@
  * with a bigger mailbox works in chunks. */
 #define RD_STORE_MAX_BATCH      (1u << 20)
 
+/* Largest per-user quota the config accepts (16 TiB, in MiB). */
+#define RD_CONFIG_MAX_QUOTA_MIB (16u * 1024u * 1024u)
+/* Seconds a store that refused a delivery for quota is reported full at
+ * RCPT time before it is tried again (the user may have deleted mail). */
+#define RD_QUEUE_FULL_MEMORY_S  300u
+
 /* ---- queue ---- */
 /* Bytes of message per IPC_TXN_DATA frame: big enough to keep syscalls
  * few, far under RD_IPC_MAX_PAYLOAD. */

@@ -37,7 +37,7 @@ struct config_setting {
 };
 
 #define CONFIG_SECTION_COUNT 5u
-#define CONFIG_SETTING_COUNT 18u
+#define CONFIG_SETTING_COUNT 19u
 
 extern const struct config_section config_sections[CONFIG_SECTION_COUNT];
 extern const struct config_setting config_settings[CONFIG_SETTING_COUNT];

@@ -85,6 +85,11 @@ const struct config_setting config_settings[CONFIG_SETTING_COUNT] = {
 	{ SEC_LIMITS, "max_recipients", CONFIG_U32, FIELD(max_recipients),
 	  RD_CONFIG_MIN_RECIPIENTS, RD_CONFIG_MAX_RECIPIENTS,
 	  "Most recipients of one message (RFC 5321 asks for at least 100)." },
+	{ SEC_LIMITS, "mailbox_quota_mib", CONFIG_U64, FIELD(mailbox_quota_mib),
+	  0, RD_CONFIG_MAX_QUOTA_MIB,
+	  "Storage each user may fill, in MiB; 0 means no quota. Mail for a\n"
+	  "full mailbox is kept in the queue and retried, and new mail to it\n"
+	  "is answered 452 4.2.2 until it has room." },
 };
 
 static const char *const log_level_names[] = {
@@ -128,6 +133,7 @@ void config_defaults(struct config *c)
 	c->fail_delay_ms = RD_AUTH_FAIL_DELAY_MS;
 	c->max_message_size = RD_STORE_MAX_MESSAGE;
 	c->max_recipients = 100;
+	c->mailbox_quota_mib = 0;
 }
 
 int config_equal(const struct config *a, const struct config *b)

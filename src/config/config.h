@@ -54,6 +54,7 @@ struct config {
 	/* [limits] */
 	uint64_t max_message_size;
 	uint32_t max_recipients;
+	uint64_t mailbox_quota_mib;  /* 0: none */
 	/* The label errors were reported against (the path given to
 	 * config_load), so later messages can name the file too. */
 	char file[256];

@@ -30,7 +30,8 @@ enum ipc_type {
 	IPC_NONE = 0,
 	/* master -> role, once after start: str hostname, u32 login failure
 	 * delay (ms), u64 Argon2 opslimit, u64 Argon2 memlimit (bytes),
-	 * u64 max message size, u32 max recipients, bytes TLS certificate
+	 * u64 max message size, u32 max recipients, u64 quota per store in
+	 * bytes (0: none), bytes TLS certificate
 	 * chain, bytes key (PEM; empty except for the TLS fronts). Roles
 	 * never read key files themselves. */
 	IPC_ROLE_CONFIG = 1,
@@ -84,7 +85,7 @@ enum ipc_type {
 	 * str return path; descriptor of the message file attached. */
 	IPC_DELIVER = 17,
 	/* master -> queue: u32 status (0 delivered, 1 try later, 2 failed
-	 * for good) for delivery id. */
+	 * for good, 3 over quota: try later) for delivery id. */
 	IPC_DELIVER_DONE = 18,
 	/* role -> master: an audit event (audit/audit-event.h payload:
 	 * str kind, u32 n, n x (str key, str value)). Master adds who sent

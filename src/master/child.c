@@ -56,6 +56,7 @@ static int read_role_config(struct role_ctx *ctx)
 	    ipc_get_u64(&r, &ctx->argon2_mem, &err) < 0 ||
 	    ipc_get_u64(&r, &ctx->max_message_size, &err) < 0 ||
 	    ipc_get_u32(&r, &ctx->max_recipients, &err) < 0 ||
+	    ipc_get_u64(&r, &ctx->quota_bytes, &err) < 0 ||
 	    ipc_get_bytes(&r, &cert, &cl, RD_IPC_MAX_PAYLOAD, &err) < 0 ||
 	    ipc_get_bytes(&r, &key, &kl, RD_IPC_MAX_PAYLOAD, &err) < 0 ||
 	    ipc_end(&r, &err) < 0)

@@ -177,6 +177,7 @@ static void send_role_config(struct master *m, struct child *c)
 	ipc_put_u64(&msg, m->cfg.argon2_memlimit_kib * 1024u);
 	ipc_put_u64(&msg, m->cfg.max_message_size);
 	ipc_put_u32(&msg, m->cfg.max_recipients);
+	ipc_put_u64(&msg, m->cfg.mailbox_quota_mib * 1024u * 1024u);
 	/* only the TLS-terminating fronts receive the key */
 	ipc_put_bytes(&msg, tls ? m->cert : NULL, tls ? m->cert_len : 0);
 	ipc_put_bytes(&msg, tls ? m->key : NULL, tls ? m->key_len : 0);
@@ -591,6 +592,8 @@ static void deliver_reaped(struct master *m, pid_t pid, int status)
 			st = 0;
 		else if (WIFEXITED(status) && WEXITSTATUS(status) == 65)
 			st = 2;
+		else if (WIFEXITED(status) && WEXITSTATUS(status) == 73)
+			st = 3;   /* over quota */
 		else if (WIFSIGNALED(status)) {
 			char sig[16];
 			snprintf(sig, sizeof(sig), "%d", WTERMSIG(status));

@@ -36,6 +36,7 @@ struct role_ctx {
 	uint64_t argon2_mem;
 	uint64_t max_message_size;
 	uint32_t max_recipients;
+	uint64_t quota_bytes;        /* per store; 0: none */
 	uint8_t *cert_pem;
 	size_t cert_len;
 	uint8_t *key_pem;

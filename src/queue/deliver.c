@@ -21,6 +21,13 @@
 #define EX_OK_ 0
 #define EX_DATAERR_ 65
 #define EX_TEMPFAIL_ 75
+#define EX_OVERQUOTA_ 73   /* EX_CANTCREAT: master reports it as "full" */
+
+static int add_size(void *ctx, const struct store_mailbox_info *mb)
+{
+	*(uint64_t *)ctx += mb->total_size;
+	return 0;
+}
 
 int deliver_main(struct role_ctx *ctx)
 {
@@ -80,6 +87,23 @@ int deliver_main(struct role_ctx *ctx)
 	int rc = EX_TEMPFAIL_;
 	uint32_t uid;
 	uint64_t modseq;
+	/* quota: what the store holds now, plus this message */
+	if (ctx->quota_bytes > 0) {
+		uint64_t used = 0;
+		if (store_mailbox_list(s, add_size, &used, &err) != STORE_OK) {
+			store_close(&s);
+			buffer_free(&b);
+			return EX_TEMPFAIL_;
+		}
+		if (used + b.len > ctx->quota_bytes) {
+			char u[24];
+			snprintf(u, sizeof(u), "%llu", (unsigned long long)used);
+			log_warn("deliver_over_quota", "qid", ctx->qid, "to", ctx->rcpt, "used", u);
+			store_close(&s);
+			buffer_free(&b);
+			return EX_OVERQUOTA_;
+		}
+	}
 	/* parse once here, so IMAP serves ENVELOPE, BODYSTRUCTURE and search
 	 * from the cache and never reparses */
 	struct mime_result mr;

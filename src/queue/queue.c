@@ -49,6 +49,11 @@ struct delivery {
 	uint32_t rcpt;
 };
 
+struct full_store {
+	char id[65];
+	time_t since;
+};
+
 struct queue {
 	struct role_ctx *ctx;
 	struct event_base *base;
@@ -66,6 +71,7 @@ struct queue {
 	uint8_t *buf;
 	uint64_t max_size;
 	int stopping;
+	struct full_store full[64];         /* stores that refused for quota */
 	uint32_t batch[RD_QUEUE_MAX_TXN];   /* staged commits */
 	unsigned nbatch;
 };
@@ -92,11 +98,50 @@ static void new_qid(char out[SPOOL_QID_LEN + 1])
 
 /* ---- RCPT ---- */
 
+struct rcpt_count {
+	struct queue *q;
+	unsigned local;
+	unsigned full;
+};
+
+static int store_full(struct queue *q, const char *store_id)
+{
+	time_t now = time(NULL);
+	for (size_t i = 0; i < sizeof(q->full) / sizeof(q->full[0]); i++)
+		if (q->full[i].id[0] && strcmp(q->full[i].id, store_id) == 0 &&
+		    now - q->full[i].since < (time_t)RD_QUEUE_FULL_MEMORY_S)
+			return 1;
+	return 0;
+}
+
+static void mark_full(struct queue *q, const char *store_id, int full)
+{
+	size_t slot = 0;
+	for (size_t i = 0; i < sizeof(q->full) / sizeof(q->full[0]); i++) {
+		if (strcmp(q->full[i].id, store_id) == 0) {
+			slot = i;
+			break;
+		}
+		if (q->full[i].since < q->full[slot].since)
+			slot = i;
+	}
+	if (!full) {
+		if (strcmp(q->full[slot].id, store_id) == 0)
+			q->full[slot].id[0] = '\0';
+		return;
+	}
+	snprintf(q->full[slot].id, sizeof(q->full[slot].id), "%s", store_id);
+	q->full[slot].since = time(NULL);
+}
+
 static int count_cb(void *ctx, const char *address, const char *store_id)
 {
+	struct rcpt_count *rc = ctx;
 	(void)address;
-	if (store_id != NULL)
-		(*(unsigned *)ctx)++;
+	if (store_id != NULL) {
+		rc->local++;
+		rc->full += store_full(rc->q, store_id);
+	}
 	return 0;
 }
 
@@ -110,11 +155,16 @@ static void on_rcpt(struct queue *q, uint32_t id, struct ipc_reader *r)
 			   "553 5.1.3 Recipient address not acceptable");
 		return;
 	}
-	unsigned local = 0;
-	int n = directory_resolve(q->dir, canon, count_cb, &local, &err);
+	struct rcpt_count rc = { q, 0, 0 };
+	int n = directory_resolve(q->dir, canon, count_cb, &rc, &err);
+	unsigned local = rc.local;
 	if (n < 0) {
 		send_frame(q->link_fd, IPC_TXN_RCPT_REPLY, id, 2,
 			   "451 4.3.0 Temporary failure looking up the recipient");
+	} else if (local > 0 && rc.full == local) {
+		/* RFC 3463 4.2.2: known full now; the sender retries later */
+		snprintf(reply, sizeof(reply), "452 4.2.2 <%s>: mailbox full, try again later", canon);
+		send_frame(q->link_fd, IPC_TXN_RCPT_REPLY, id, 2, reply);
 	} else if (local > 0) {
 		send_frame(q->link_fd, IPC_TXN_RCPT_REPLY, id, 0, "");
 	} else if (directory_domain_exists(q->dir, address_domain(canon))) {
@@ -431,6 +481,8 @@ static void on_deliver_done(struct queue *q, uint32_t id, struct ipc_reader *r)
 	d->used = 0;
 	m->inflight[d->rcpt] = 0;
 	rc->attempts++;
+	if (status == 0 || status == 3)
+		mark_full(q, rc->store_id, status == 3);
 	if (status == 0) {
 		rc->state = SPOOL_DELIVERED;
 		log_info("delivered", "qid", m->env.qid, "to", rc->address);
@@ -441,7 +493,8 @@ static void on_deliver_done(struct queue *q, uint32_t id, struct ipc_reader *r)
 		log_error("delivery_failed", "qid", m->env.qid, "to", rc->address);
 	} else {
 		m->next_try = time(NULL) + RD_QUEUE_RETRY_S;
-		log_warn("delivery_deferred", "qid", m->env.qid, "to", rc->address);
+		log_warn("delivery_deferred", "qid", m->env.qid, "to", rc->address,
+			 "reason", status == 3 ? "mailbox full" : "temporary failure");
 	}
 	int pending = 0, inflight = 0;
 	for (uint32_t i = 0; i < m->env.nrcpt; i++) {

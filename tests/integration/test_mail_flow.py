@@ -406,3 +406,30 @@ def test_concurrent_senders_all_delivered_once(fresh_server):
     time.sleep(1)
     assert inbox_count(fresh_server) == 100
     assert len(re.findall(r"event=queued ", fresh_server.log())) == 100
+
+
+def test_quota_defers_and_refuses_at_rcpt(fresh_data):
+    text = fresh_data.read_conf()
+    text, n = re.subn(r"(?m)^mailbox_quota_mib = .*$", "mailbox_quota_mib = 1", text)
+    assert n == 1
+    fresh_data.write_conf(text)
+    s = helpers.Server(fresh_data)
+    try:
+        big = "Subject: big\r\n\r\n" + ("q" * 76 + "\r\n") * 8000   # ~620 KiB
+        smtp = smtp_session(s)
+        assert smtp.sendmail("a@example.org", [ALICE], big) == {}
+        assert wait_count(s, 1) == 1
+        # the second one does not fit: accepted (the store's state was not
+        # known), kept in the queue, never lost
+        assert smtp.sendmail("a@example.org", [ALICE], big) == {}
+        s.wait_log(r"event=delivery_deferred .*reason=\"mailbox full\"", timeout=15)
+        assert inbox_count(s) == 1
+        # now the queue knows: RCPT gets 452 4.2.2
+        smtp.mail("a@example.org")
+        code, text = smtp.rcpt(ALICE)
+        assert code == 452 and text.startswith(b"4.2.2"), (code, text)
+        smtp.quit()
+        spool = os.path.join(fresh_data.path, "spool", "q")
+        assert any(f.endswith(".msg") for f in os.listdir(spool)), "the deferred message waits"
+    finally:
+        s.stop()
