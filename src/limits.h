@@ -208,6 +208,9 @@
 /* Transactions open at once between smtp-in and queue (one per SMTP
  * session in DATA); beyond it "451 try later". */
 #define RD_QUEUE_MAX_TXN        1024u
+/* Seconds a deliver process with nothing to file lives on before it
+ * retires: a busy mailbox keeps its process, an idle one frees it. */
+#define RD_DELIVER_IDLE_S       30u
 /* Deliver children running at once: two cores, fsync-bound work. */
 #define RD_QUEUE_MAX_DELIVERIES 8u
 /* Seconds before a temporarily failed local delivery is retried, and how

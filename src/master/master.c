@@ -26,7 +26,8 @@
 
 enum child_kind { CK_SMTP, CK_IMAP, CK_HTTP, CK_AUTH, CK_QUEUE, CK_WORKER, CK_DELIVER };
 #define NFIXED 5
-#define MAX_DELIVER_CHILDREN 16
+#define MAX_DELIVERIES 64
+#define DELIVER_MAX_PENDING 32
 
 #define WORKER_MAX_PENDING 16
 
@@ -49,6 +50,13 @@ struct child {
 	char pending_peer[WORKER_MAX_PENDING][64];
 	int npending;
 	int retiring;                /* asked to stop: gets no new sessions */
+	/* deliver only: deliveries waiting for the process to be ready */
+	struct {
+		int fd;
+		uint32_t id;
+		char qid[32], rcpt[RD_MAX_ADDRESS + 1], from[RD_MAX_ADDRESS + 1];
+	} *dpend;
+	int ndpend;
 	struct child *next;          /* workers list */
 	struct master *m;
 };
@@ -78,11 +86,13 @@ struct master {
 	struct config cfg;
 	struct event_base *base;
 	struct child fixed[NFIXED];  /* smtp-in, imap-login, http-front, auth, queue */
+	/* deliveries in flight: the queue's id, the deliver process doing it */
 	struct {
-		pid_t pid;
+		struct child *by;
 		uint32_t id;
 		pid_t queue_pid;
-	} deliveries[MAX_DELIVER_CHILDREN];
+	} deliveries[MAX_DELIVERIES];
+	struct child *deliverers;    /* one long-lived deliver per busy store */
 	struct child *workers;
 	unsigned nworkers;
 	struct auth_req reqs[RD_AUTH_MAX_PENDING];
@@ -211,16 +221,19 @@ static void child_spawn(struct master *m, struct child *c)
 	args[n++] = sandbox_arg(m);
 	if (geteuid() == 0) {
 		args[n++] = "--user";
-		args[n++] = (c->kind == CK_AUTH || c->kind == CK_WORKER || c->kind == CK_QUEUE) ?
+		args[n++] = c->kind != CK_SMTP && c->kind != CK_IMAP && c->kind != CK_HTTP ?
 			    m->cfg.user : m->cfg.front_user;
 	}
-	if (c->kind == CK_AUTH || c->kind == CK_WORKER || c->kind == CK_QUEUE) {
+	if (c->kind == CK_AUTH || c->kind == CK_WORKER || c->kind == CK_QUEUE ||
+	    c->kind == CK_DELIVER) {
 		args[n++] = "--data";
 		args[n++] = m->opts->data_dir;
 	}
 	if (c->kind == CK_WORKER) {
 		args[n++] = "--principal";
 		args[n++] = c->principal;
+	}
+	if (c->kind == CK_WORKER || c->kind == CK_DELIVER) {
 		args[n++] = "--store";
 		args[n++] = c->store_id;
 	}
@@ -240,7 +253,8 @@ static void child_spawn(struct master *m, struct child *c)
 	event_add(c->ev, NULL);
 	snprintf(pid_s, sizeof(pid_s), "%d", (int)c->pid);
 	log_info("role_started", "role", c->role, "child", pid_s,
-		 "principal", c->kind == CK_WORKER ? c->principal : "-");
+		 "principal", c->kind == CK_WORKER ? c->principal : "-",
+		 "store", c->kind == CK_DELIVER ? c->store_id : "-");
 	send_role_config(m, c);
 }
 
@@ -581,36 +595,97 @@ static void deliver_done(struct master *m, uint32_t id, uint32_t status)
 	ipc_msg_free(&msg);
 }
 
-static void deliver_reaped(struct master *m, pid_t pid, int status)
+static int deliver_send(struct child *d, uint32_t id, const char *qid, const char *rcpt,
+			const char *from, int fd)
 {
-	for (int i = 0; i < MAX_DELIVER_CHILDREN; i++) {
-		if (m->deliveries[i].pid != pid)
-			continue;
-		m->deliveries[i].pid = 0;
-		uint32_t st = 1;
-		if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-			st = 0;
-		else if (WIFEXITED(status) && WEXITSTATUS(status) == 65)
-			st = 2;
-		else if (WIFEXITED(status) && WEXITSTATUS(status) == 73)
-			st = 3;   /* over quota */
-		else if (WIFSIGNALED(status)) {
-			char sig[16];
-			snprintf(sig, sizeof(sig), "%d", WTERMSIG(status));
-			log_error("role_crashed", "role", "deliver", "signal", sig);
-		}
-		if (m->deliveries[i].queue_pid == m->fixed[CK_QUEUE].pid)
-			deliver_done(m, m->deliveries[i].id, st);
-		return;
-	}
+	struct ipc_msg msg;
+	const char *err;
+	ipc_msg_init(&msg, IPC_DELIVER, id);
+	ipc_put_str(&msg, qid);
+	ipc_put_str(&msg, d->store_id);
+	ipc_put_str(&msg, rcpt);
+	ipc_put_str(&msg, from);
+	int r = ipc_send(d->ipc, &msg, fd, &err);
+	ipc_msg_free(&msg);
+	return r;
 }
 
-/* The queue asks for one delivery; master starts a deliver child confined
- * to that one store, with the message as its descriptor 4. */
+static int delivery_slot(struct master *m)
+{
+	for (int i = 0; i < MAX_DELIVERIES; i++)
+		if (m->deliveries[i].by == NULL)
+			return i;
+	return -1;
+}
+
+/* A deliver process ended (crash or retirement): whatever it had not
+ * answered is retried by the queue; nothing is lost, at worst delivered
+ * twice if it died between filing and answering. */
+static void deliverer_gone(struct master *m, struct child *d)
+{
+	for (int i = 0; i < MAX_DELIVERIES; i++)
+		if (m->deliveries[i].by == d) {
+			m->deliveries[i].by = NULL;
+			if (m->deliveries[i].queue_pid == m->fixed[CK_QUEUE].pid)
+				deliver_done(m, m->deliveries[i].id, 1);
+		}
+	for (int i = 0; i < d->ndpend; i++) {
+		close(d->dpend[i].fd);
+		deliver_done(m, d->dpend[i].id, 1);
+	}
+	d->ndpend = 0;
+	free(d->dpend);
+	d->dpend = NULL;
+}
+
+static void deliverer_ready(struct master *m, struct child *d)
+{
+	for (int i = 0; i < d->ndpend; i++) {
+		if (deliver_send(d, d->dpend[i].id, d->dpend[i].qid, d->dpend[i].rcpt,
+				 d->dpend[i].from, d->dpend[i].fd) < 0) {
+			for (int k = 0; k < MAX_DELIVERIES; k++)
+				if (m->deliveries[k].by == d && m->deliveries[k].id == d->dpend[i].id)
+					m->deliveries[k].by = NULL;
+			deliver_done(m, d->dpend[i].id, 1);
+		}
+		close(d->dpend[i].fd);
+	}
+	d->ndpend = 0;
+}
+
+static struct child *deliverer_get(struct master *m, const char *store)
+{
+	for (struct child *d = m->deliverers; d != NULL; d = d->next)
+		if (strcmp(d->store_id, store) == 0 && d->pid > 0 && !d->retiring)
+			return d;
+	struct child *d = calloc(1, sizeof(*d));
+	if (d == NULL || (d->dpend = calloc(DELIVER_MAX_PENDING, sizeof(*d->dpend))) == NULL) {
+		free(d);
+		return NULL;
+	}
+	d->kind = CK_DELIVER;
+	d->role = "deliver";
+	d->m = m;
+	d->ipc = -1;
+	snprintf(d->store_id, sizeof(d->store_id), "%s", store);
+	child_spawn(m, d);
+	if (d->pid <= 0) {
+		free(d->dpend);
+		free(d);
+		return NULL;
+	}
+	d->next = m->deliverers;
+	m->deliverers = d;
+	return d;
+}
+
+/* The queue asks for one delivery. Master hands it, with the message as a
+ * descriptor, to the deliver process of that store - started on demand,
+ * confined to that one store, kept while it has work. */
 static int handle_deliver(struct master *m, struct child *q, uint32_t id,
 			  struct ipc_reader *r, int fd, const char **err)
 {
-	char qid[32], store[72], rcpt[RD_MAX_ADDRESS + 1], from[RD_MAX_ADDRESS + 1];
+	char qid[32], store[65], rcpt[RD_MAX_ADDRESS + 1], from[RD_MAX_ADDRESS + 1];
 	if (ipc_get_str(r, qid, sizeof(qid), err) < 0 ||
 	    ipc_get_str(r, store, sizeof(store), err) < 0 ||
 	    ipc_get_str(r, rcpt, sizeof(rcpt), err) < 0 ||
@@ -620,62 +695,61 @@ static int handle_deliver(struct master *m, struct child *q, uint32_t id,
 		*err = "delivery without a message";
 		return -1;
 	}
-	int slot = -1;
-	for (int i = 0; i < MAX_DELIVER_CHILDREN && slot < 0; i++)
-		if (m->deliveries[i].pid == 0)
-			slot = i;
 	struct role_policy rp;
+	int slot = delivery_slot(m);
+	struct child *d = NULL;
 	if (slot < 0 || m->stopping ||
-	    role_policy_make(&rp, "deliver", m->opts->data_dir, store, NULL) < 0) {
+	    role_policy_make(&rp, "deliver", m->opts->data_dir, store, NULL) < 0 ||
+	    (d = deliverer_get(m, store)) == NULL) {
 		deliver_done(m, id, 1);
 		return 0;
 	}
-	const char *args[24];
-	int n = 0;
-	args[n++] = "--sandbox";
-	args[n++] = sandbox_arg(m);
-	if (geteuid() == 0) {
-		args[n++] = "--user";
-		args[n++] = m->cfg.user;
-	}
-	args[n++] = "--data";
-	args[n++] = m->opts->data_dir;
-	args[n++] = "--store";
-	args[n++] = store;
-	args[n++] = "--fd";
-	args[n++] = "4";
-	args[n++] = "--rcpt";
-	args[n++] = rcpt;
-	args[n++] = "--from";
-	args[n++] = from;
-	args[n++] = "--qid";
-	args[n++] = qid;
-	args[n] = NULL;
-	int sv[2];
-	const char *serr;
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+	if (d->ready) {
+		if (deliver_send(d, id, qid, rcpt, from, fd) < 0) {
+			deliver_done(m, id, 1);
+			return 0;
+		}
+	} else if (d->ndpend < DELIVER_MAX_PENDING) {
+		int keep = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+		if (keep < 0) {
+			deliver_done(m, id, 1);
+			return 0;
+		}
+		d->dpend[d->ndpend].fd = keep;
+		d->dpend[d->ndpend].id = id;
+		snprintf(d->dpend[d->ndpend].qid, sizeof(d->dpend[0].qid), "%s", qid);
+		snprintf(d->dpend[d->ndpend].rcpt, sizeof(d->dpend[0].rcpt), "%s", rcpt);
+		snprintf(d->dpend[d->ndpend].from, sizeof(d->dpend[0].from), "%s", from);
+		d->ndpend++;
+	} else {
 		deliver_done(m, id, 1);
 		return 0;
 	}
-	struct spawn_fd sf = { .fd = fd, .kind = "msg", .implicit_tls = 0 };
-	/* the message descriptor goes to fd 4 through the listener slot;
-	 * --fd tells deliver what it is */
-	pid_t pid = spawn_role("deliver", sv[1], &sf, 1, args, &serr);
-	close(sv[1]);
-	if (pid < 0) {
-		close(sv[0]);
-		log_error("spawn_failed", "role", "deliver", "reason", serr);
-		deliver_done(m, id, 1);
-		return 0;
-	}
-	/* deliver needs only its start-up frame from master */
-	struct child tmp = { .kind = CK_DELIVER, .ipc = sv[0], .role = "deliver" };
-	send_role_config(m, &tmp);
-	close(sv[0]);
-	m->deliveries[slot].pid = pid;
+	m->deliveries[slot].by = d;
 	m->deliveries[slot].id = id;
 	m->deliveries[slot].queue_pid = q->pid;
 	return 0;
+}
+
+static int handle_deliver_done(struct master *m, struct child *d, uint32_t id,
+			       struct ipc_reader *r, const char **err)
+{
+	uint32_t status;
+	if (ipc_get_u32(r, &status, err) < 0 || ipc_end(r, err) < 0)
+		return -1;
+	if (status > 3) {
+		*err = "delivery status out of range";
+		return -1;
+	}
+	for (int i = 0; i < MAX_DELIVERIES; i++)
+		if (m->deliveries[i].by == d && m->deliveries[i].id == id) {
+			m->deliveries[i].by = NULL;
+			if (m->deliveries[i].queue_pid == m->fixed[CK_QUEUE].pid)
+				deliver_done(m, id, status);
+			return 0;
+		}
+	*err = "answer for a delivery it was not given";
+	return -1;
 }
 
 /* An event a role reports. Which kinds a role may report is fixed here,
@@ -758,6 +832,8 @@ static void child_ipc_cb(evutil_socket_t fd, short what, void *arg)
 				ok = 0;
 				if (c->kind == CK_WORKER)
 					worker_ready(c);
+				if (c->kind == CK_DELIVER)
+					deliverer_ready(m, c);
 				/* smtp-in starts once the queue can take mail, so
 				 * its first clients never see "try again later" */
 				if (c->kind == CK_QUEUE && m->fixed[CK_SMTP].pid == 0 &&
@@ -787,14 +863,23 @@ static void child_ipc_cb(evutil_socket_t fd, short what, void *arg)
 				err = "only the queue asks for deliveries";
 			pfd_keep = -1;
 			break;
+		case IPC_DELIVER_DONE:
+			if (c->kind == CK_DELIVER)
+				ok = handle_deliver_done(m, c, h.id, &r, &err);
+			else
+				err = "only deliver answers deliveries";
+			break;
 		case IPC_WORKER_IDLE:
-			if (c->kind != CK_WORKER || ipc_end(&r, &err) < 0) {
+			if ((c->kind != CK_WORKER && c->kind != CK_DELIVER) || ipc_end(&r, &err) < 0) {
 				if (err == NULL)
-					err = "only workers retire";
+					err = "only workers and deliver retire";
 				break;
 			}
 			ok = 0;
-			if (c->npending == 0 && !c->retiring) {
+			int busy = c->npending > 0 || c->ndpend > 0;
+			for (int i = 0; i < MAX_DELIVERIES && !busy; i++)
+				busy = m->deliveries[i].by == c;
+			if (!busy && !c->retiring) {
 				c->retiring = 1;
 				send_shutdown(c);
 			}
@@ -847,10 +932,15 @@ static void reap(struct master *m)
 			else
 				wp = &(*wp)->next;
 		}
-		if (c == NULL) {
-			deliver_reaped(m, pid, status);
-			continue;
+		struct child **dp = &m->deliverers;
+		while (c == NULL && *dp != NULL) {
+			if ((*dp)->pid == pid)
+				c = *dp;
+			else
+				dp = &(*dp)->next;
 		}
+		if (c == NULL)
+			continue;
 		char st[64], pid_s[16];
 		snprintf(pid_s, sizeof(pid_s), "%d", (int)pid);
 		if (WIFSIGNALED(status))
@@ -880,6 +970,12 @@ static void reap(struct master *m)
 			free(c);
 			continue;
 		}
+		if (c->kind == CK_DELIVER) {
+			deliverer_gone(m, c);
+			*dp = c->next;
+			free(c);
+			continue;
+		}
 		if (m->stopping)
 			continue;
 		/* restart with backoff; a role that ran a while starts fresh */
@@ -902,7 +998,7 @@ static int all_exited(struct master *m)
 	for (int i = 0; i < NFIXED; i++)
 		if (m->fixed[i].pid > 0)
 			return 0;
-	return m->workers == NULL;
+	return m->workers == NULL && m->deliverers == NULL;
 }
 
 static void sigchld_cb(evutil_socket_t fd, short what, void *arg)
@@ -926,6 +1022,8 @@ static void kill_all_cb(evutil_socket_t fd, short what, void *arg)
 			kill(m->fixed[i].pid, SIGKILL);
 	for (struct child *w = m->workers; w; w = w->next)
 		kill(w->pid, SIGKILL);
+	for (struct child *d = m->deliverers; d; d = d->next)
+		kill(d->pid, SIGKILL);
 }
 
 static void send_shutdown(struct child *c)
@@ -964,6 +1062,8 @@ static void sigterm_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	for (struct child *w = m->workers; w; w = w->next)
 		send_shutdown(w);
+	for (struct child *d = m->deliverers; d; d = d->next)
+		send_shutdown(d);
 	struct timeval tv = { .tv_sec = RD_SHUTDOWN_GRACE_S + 2 };
 	evtimer_add(m->kill_ev, &tv);
 	if (all_exited(m))
