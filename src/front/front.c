@@ -46,6 +46,7 @@ struct conn {
 	int free_pending;
 	struct event *close_ev;          /* waits for a TLS filter to drain */
 	struct event *deadline_ev;       /* whole-request deadline (HTTP) */
+	char client_id[64];
 	unsigned close_polls;
 };
 
@@ -422,15 +423,21 @@ int conn_proxy(struct conn *c, int worker_fd)
 	return 0;
 }
 
-int conn_login(struct conn *c, const char *protocol, const char *user,
-	       const char *password)
+void conn_set_client_id(struct conn *c, const char *id)
+{
+	snprintf(c->client_id, sizeof(c->client_id), "%s", id);
+}
+
+int conn_login(struct conn *c, const char *protocol, const char *mechanism,
+	       const char *user, const char *password)
 {
 	struct ipc_msg m;
 	const char *err;
 	ipc_msg_init(&m, IPC_AUTH_REQUEST, c->id);
 	int r = ipc_put_str(&m, protocol) | ipc_put_str(&m, user) |
 		ipc_put_str(&m, password) | ipc_put_str(&m, c->peer) |
-		ipc_put_u32(&m, (uint32_t)c->tls);
+		ipc_put_u32(&m, (uint32_t)c->tls) | ipc_put_str(&m, mechanism) |
+		ipc_put_str(&m, c->client_id);
 	if (r == 0)
 		r = ipc_send(c->f->cfg.ipc_fd, &m, -1, &err);
 	explicit_bzero(m.payload.data, m.payload.len);

@@ -113,8 +113,10 @@ void conn_close_after_flush(struct conn *c);
 void conn_pause(struct conn *c);
 void conn_resume(struct conn *c);
 /* Ask master to verify a login. The answer arrives through on_login. */
-int conn_login(struct conn *c, const char *protocol, const char *user,
-	       const char *password);
+int conn_login(struct conn *c, const char *protocol, const char *mechanism,
+	       const char *user, const char *password);
+/* What the client said it is (IMAP ID "name"), for the login record. */
+void conn_set_client_id(struct conn *c, const char *id);
 /* After a successful login: relay plaintext between the client and the
  * worker channel until either side closes. Lines are no longer delivered. */
 int conn_proxy(struct conn *c, int worker_fd);

@@ -74,9 +74,38 @@ static void sasl_plain(struct conn *c, struct imap_sess *s, const char *b64)
 		conn_printf(c, "%s NO [AUTHENTICATIONFAILED] Authentication failed.\r\n", s->tag);
 		return;
 	}
-	if (conn_login(c, "imap", p.user, p.pass) < 0)
+	if (conn_login(c, "imap", "PLAIN", p.user, p.pass) < 0)
 		conn_printf(c, "%s NO [UNAVAILABLE] Authentication service unavailable\r\n", s->tag);
 	explicit_bzero(&p, sizeof(p));
+}
+
+/* RFC 2971: keep the client's "name" (and "version") for the audit
+ * record. Only printable characters survive; the record escapes the rest. */
+static void client_id(struct conn *c, const char *line, size_t len)
+{
+	char out[64];
+	size_t o = 0;
+	for (int want = 0; want < 2; want++) {
+		const char *key = want == 0 ? "\"name\"" : "\"version\"";
+		size_t kl = strlen(key);
+		for (size_t i = 0; i + kl < len; i++) {
+			if (strncasecmp(line + i, key, kl) != 0)
+				continue;
+			size_t j = i + kl;
+			while (j < len && line[j] == ' ')
+				j++;
+			if (j >= len || line[j] != '"')
+				break;
+			if (o > 0 && o + 1 < sizeof(out))
+				out[o++] = '/';
+			for (j++; j < len && line[j] != '"' && o + 1 < sizeof(out); j++)
+				out[o++] = (line[j] > 0x20 && line[j] < 0x7f) ? line[j] : '_';
+			break;
+		}
+	}
+	out[o] = '\0';
+	if (o > 0)
+		conn_set_client_id(c, out);
 }
 
 static void imap_line(struct conn *c, const char *line, size_t len)
@@ -118,6 +147,7 @@ static void imap_line(struct conn *c, const char *line, size_t len)
 		conn_close_after_flush(c);
 		return;
 	case IMAP_PRE_ID:
+		client_id(c, line, len);
 		conn_printf(c, "* ID (\"name\" \"redoubt\")\r\n%s OK ID completed\r\n", p.tag);
 		return;
 	case IMAP_PRE_ENABLE:
@@ -143,7 +173,7 @@ static void imap_line(struct conn *c, const char *line, size_t len)
 		}
 		snprintf(s->tag, sizeof(s->tag), "%s", p.tag);
 		if (p.cmd == IMAP_PRE_LOGIN) {
-			if (conn_login(c, "imap", p.arg[0], p.arg[1]) < 0)
+			if (conn_login(c, "imap", "LOGIN", p.arg[0], p.arg[1]) < 0)
 				conn_printf(c, "%s NO [UNAVAILABLE] Authentication service unavailable\r\n",
 					    p.tag);
 		} else if (strcasecmp(p.arg[0], "PLAIN") != 0) {

@@ -36,8 +36,9 @@ enum ipc_type {
 	 * never read key files themselves. */
 	IPC_ROLE_CONFIG = 1,
 	/* front -> master (header id = the front's session): str protocol,
-	 * str user, str password, str client address, u32 tls. Master
-	 * forwards it to auth under its own request id. */
+	 * str user, str password, str client address, u32 tls, str SASL
+	 * mechanism, str client id (IMAP ID). Master forwards protocol, user,
+	 * password, address and tls to auth under its own request id. */
 	IPC_AUTH_REQUEST = 2,
 	/* auth -> master: u32 result (1 ok, 0 refused, 2 temporary failure),
 	 * str canonical principal, u32 delay before answering a refusal (ms),

@@ -71,6 +71,8 @@ struct auth_req {
 	char peer[64];
 	char user[RD_MAX_ADDRESS + 1];   /* as typed, for the record */
 	uint32_t tls;
+	char mech[16];
+	char client_id[64];
 };
 
 struct delayed_reply {
@@ -418,6 +420,7 @@ static int handle_auth_request(struct master *m, struct child *front, uint32_t s
 			       struct ipc_reader *r, const char **err)
 {
 	char protocol[8], user[RD_MAX_ADDRESS + 1], pass[RD_MAX_PASSWORD + 1], peer[64];
+	char mech[16], client_id[64];
 	uint32_t tls;
 	if (ipc_get_str(r, protocol, sizeof(protocol), err) < 0)
 		return -1;
@@ -426,7 +429,8 @@ static int handle_auth_request(struct master *m, struct child *front, uint32_t s
 	if (ipc_get_str(r, user, sizeof(user), err) < 0 ||
 	    ipc_get_str(r, pass, sizeof(pass), err) < 0 ||
 	    ipc_get_str(r, peer, sizeof(peer), err) < 0 ||
-	    ipc_get_u32(r, &tls, err) < 0 || ipc_end(r, err) < 0) {
+	    ipc_get_u32(r, &tls, err) < 0 || ipc_get_str(r, mech, sizeof(mech), err) < 0 ||
+	    ipc_get_str(r, client_id, sizeof(client_id), err) < 0 || ipc_end(r, err) < 0) {
 		explicit_bzero(pass, sizeof(pass));
 		return -1;
 	}
@@ -448,6 +452,8 @@ static int handle_auth_request(struct master *m, struct child *front, uint32_t s
 	snprintf(q->protocol, sizeof(q->protocol), "%s", protocol);
 	snprintf(q->peer, sizeof(q->peer), "%s", peer);
 	snprintf(q->user, sizeof(q->user), "%s", user);
+	snprintf(q->mech, sizeof(q->mech), "%s", mech);
+	snprintf(q->client_id, sizeof(q->client_id), "%s", client_id);
 	q->tls = tls;
 	struct ipc_msg msg;
 	ipc_msg_init(&msg, IPC_AUTH_REQUEST, q->id);
@@ -496,18 +502,22 @@ static int handle_auth_reply(struct master *m, uint32_t id, struct ipc_reader *r
 	struct audit_kv akv[] = {
 		{ AUDIT_F_USER, q->user }, { AUDIT_F_ADDRESS, q->peer },
 		{ AUDIT_F_PROTOCOL, q->protocol }, { AUDIT_F_TLS, q->tls ? "yes" : "no" },
+		{ AUDIT_F_MECH, q->mech }, { AUDIT_F_CLIENT_ID, q->client_id },
 		{ AUDIT_F_PRINCIPAL, principal },
 	};
+	size_t nkv = q->client_id[0] ? 6 : 5;
+	if (!q->client_id[0])
+		akv[5] = akv[6];
 	if (result == 1) {
 		/* Rule 5: no login proceeds unless its record is durable */
-		if (master_audit_write(m->audit, "login", akv, 5, 1) < 0) {
+		if (master_audit_write(m->audit, "login", akv, nkv + 1, 1) < 0) {
 			log_error("login_refused", "reason", "audit log cannot be written",
 				  "peer", q->peer);
 			result = 2;
 		}
 	} else {
 		master_audit_write(m->audit, result == 2 ? "login_tempfail" : "login_failed",
-				   akv, 4, 0);
+				   akv, nkv, 0);
 	}
 	if (result == 1) {
 		login_succeeded(m, q, principal);

@@ -127,7 +127,7 @@ static void smtp_auth_plain(struct conn *c, struct smtp_sess *s, const char *b64
 		return;
 	}
 	s->state = S_AUTH_WAIT;
-	if (conn_login(c, "smtp", p.user, p.pass) < 0) {
+	if (conn_login(c, "smtp", "PLAIN", p.user, p.pass) < 0) {
 		s->state = S_HELO;
 		conn_printf(c, "454 4.7.0 Temporary authentication failure\r\n");
 	}
@@ -197,7 +197,7 @@ static void smtp_auth_login_step(struct conn *c, struct smtp_sess *s, const char
 		return;
 	}
 	s->state = S_AUTH_WAIT;
-	if (conn_login(c, "smtp", s->login_user, dec) < 0) {
+	if (conn_login(c, "smtp", "LOGIN", s->login_user, dec) < 0) {
 		s->state = S_HELO;
 		conn_printf(c, "454 4.7.0 Temporary authentication failure\r\n");
 	}

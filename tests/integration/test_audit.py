@@ -44,7 +44,21 @@ def test_five_failed_logins_are_five_records(fresh_server):
         assert not imap_login(fresh_server, ALICE, f"wrong{i}")
     lines = wait_records(fresh_server.data, 5, "--user", ALICE, "--kind", "login_failed")
     assert len(lines) == 5, lines
-    assert all("address=127.0.0.1" in ln and "protocol=imap" in ln for ln in lines)
+    assert all("address=127.0.0.1" in ln and "protocol=imap" in ln and "mechanism=LOGIN" in ln
+               for ln in lines)
+
+
+def test_client_id_and_mechanism_recorded(fresh_server):
+    with Line(fresh_server.ports["imaps"], tls=True) as c:
+        c.line()
+        c.send(b'i ID ("name" "Thunderbird" "version" "128.0")\r\n')
+        c.tagged(b"i")
+        import base64
+        ir = base64.b64encode(b"\0" + ALICE.encode() + b"\0" + ALICE_PW.encode())
+        c.send(b"a AUTHENTICATE PLAIN " + ir + b"\r\n")
+        assert c.tagged(b"a")[-1].startswith(b"a OK")
+    lines = wait_records(fresh_server.data, 1, "--user", ALICE, "--kind", "login")
+    assert "client_id=Thunderbird/128.0" in lines[0] and "mechanism=PLAIN" in lines[0], lines
 
 
 def test_login_and_session_recorded_with_counts(fresh_server):
