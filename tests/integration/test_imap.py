@@ -44,7 +44,8 @@ def test_authenticate_before_starttls_privacyrequired(server):
         assert c.tagged(b"a")[-1].startswith(b"a NO [PRIVACYREQUIRED]")
 
 
-def test_starttls_login_list_select_logout(server):
+def test_starttls_login_list_select_logout(fresh_server):
+    server = fresh_server
     m = starttls_client(server)
     typ, _ = m.login(ALICE, ALICE_PW)
     assert typ == "OK"
@@ -95,7 +96,8 @@ def timed_failure(server, user, password):
         return reply, time.monotonic() - t0
 
 
-def test_wrong_password_and_unknown_user_identical_and_delayed(server):
+def test_wrong_password_and_unknown_user_identical_and_delayed(fresh_server):
+    server = fresh_server
     wrong, t_wrong = timed_failure(server, ALICE, "not-the-password")
     unknown, t_unknown = timed_failure(server, "nobody@example.test", ALICE_PW)
     assert wrong == b"a " + AUTH_FAILED
@@ -144,7 +146,8 @@ def test_capabilities_after_starttls_offer_login_only(server):
         m.logout()
 
 
-def test_commands_pipelined_behind_login_reach_the_worker(server):
+def test_commands_pipelined_behind_login_reach_the_worker(fresh_server):
+    server = fresh_server
     with Line(server.ports["imaps"], tls=True) as c:
         c.line()
         c.send(login_line(b"a", ALICE, ALICE_PW) + b"b SELECT INBOX\r\nc LOGOUT\r\n")
