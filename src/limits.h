@@ -319,4 +319,13 @@
  * are counted but not listed. */
 #define RD_AUDIT_REPORT_MAX     10000u
 
+/* ---- import (src/import, redoubt import) ---- */
+/* Longest mbox From_ line recognised as a separator: real ones are well
+ * under 200 octets; a longer "From " line is kept as message text, so the
+ * splitter never buffers more than this of any line. */
+#define RD_IMPORT_MAX_FROM_LINE 1000u
+/* Bytes read from an mbox per read(): large enough that syscalls vanish
+ * next to parsing, small enough to stay in cache. */
+#define RD_IMPORT_READ_CHUNK    (1u << 20)
+
 #endif

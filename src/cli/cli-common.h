@@ -44,6 +44,26 @@ int cli_load_config(const char *data_dir, struct config *cfg);
  * first directory that stops them in bad. */
 int cli_path_reachable(const char *dir, unsigned uid, unsigned gid, char *bad, size_t badlen);
 
+/* One user's store, opened for an admin verb (cli-mailbox.c): DATA
+ * resolved and its config loaded, root dropped to the data owner, the
+ * address looked up in the directory. Prints why on failure (prefixed by
+ * verb) and returns -1. */
+struct store;
+struct audit_kv;
+struct cli_user_store {
+	char data[2048];
+	char user[512];
+	char store_id[72];
+	struct store *store;
+};
+int cli_user_store_open(const char *data, const char *user, const char *verb,
+			struct cli_user_store *us);
+void cli_user_store_close(struct cli_user_store *us);
+/* Records an admin event on the audit log: action, object=user, store,
+ * then the extra fields; warns on stderr if it could not. */
+void cli_user_store_audit(const struct cli_user_store *us, const char *action,
+			  const struct audit_kv *extra, size_t nextra);
+
 int cli_init(int argc, char **argv);
 int cli_domain(int argc, char **argv);
 int cli_user(int argc, char **argv);
@@ -52,4 +72,6 @@ int cli_check(int argc, char **argv);
 int cli_serve(int argc, char **argv);
 int cli_sandbox_probe(int argc, char **argv);
 int cli_audit(int argc, char **argv);
+int cli_mailbox(int argc, char **argv);
+int cli_import(int argc, char **argv);
 #endif

@@ -20,6 +20,8 @@ static const char main_usage[] =
 	"  domain   add | list | remove mail domains\n"
 	"  user     add | list | remove | passwd users\n"
 	"  alias    add | list | remove aliases\n"
+	"  mailbox  list | create | delete a user's mailboxes\n"
+	"  import   bring mail from an mbox file or a Maildir into a mailbox\n"
 	"  check    validate configuration, permissions and the data directory\n"
 	"  audit    verify | query | report the audit log\n"
 	"  serve    run the server in the foreground\n"
@@ -194,6 +196,10 @@ int cli_main(int argc, char **argv)
 		return cli_user(argc, argv);
 	if (strcmp(verb, "alias") == 0)
 		return cli_alias(argc, argv);
+	if (strcmp(verb, "mailbox") == 0)
+		return cli_mailbox(argc, argv);
+	if (strcmp(verb, "import") == 0)
+		return cli_import(argc, argv);
 	if (strcmp(verb, "check") == 0)
 		return cli_check(argc, argv);
 	if (strcmp(verb, "audit") == 0)
