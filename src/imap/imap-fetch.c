@@ -73,7 +73,7 @@ static const struct {
 	{ "RFC822.SIZE", FA_RFC822_SIZE }, { "ENVELOPE", FA_ENVELOPE },
 	{ "BODYSTRUCTURE", FA_BODYSTRUCTURE }, { "BODY", FA_BODY },
 	{ "RFC822", FA_RFC822 }, { "RFC822.HEADER", FA_RFC822_HEADER },
-	{ "RFC822.TEXT", FA_RFC822_TEXT },
+	{ "RFC822.TEXT", FA_RFC822_TEXT }, { "MODSEQ", FA_MODSEQ },
 };
 
 static int add_item(struct imap_fetch *f, enum imap_fetch_att att, const char **error_r)

@@ -239,6 +239,33 @@ static int compile_key(struct imap_search_ctx *c, const struct imap_arg **ap,
 		*ap = s->next;
 		return 0;
 	}
+	if (imap_arg_is(a, "MODSEQ")) {
+		/* MODSEQ ["/flags/<flag>" priv|shared|all] n: the entry names one
+		 * flag's modseq, which this server does not keep apart from the
+		 * message's, so only the number counts (RFC 7162 3.1.5 allows
+		 * it) */
+		const struct imap_arg *n = a->next;
+		if (n != NULL && n->type == IMAP_ARG_QUOTED && n->next != NULL &&
+		    (imap_arg_is(n->next, "PRIV") || imap_arg_is(n->next, "SHARED") ||
+		     imap_arg_is(n->next, "ALL")))
+			n = n->next->next;
+		if (n == NULL || n->type != IMAP_ARG_NUMBER || n->num > INT64_MAX) {
+			*error_r = "MODSEQ needs a mod-sequence";
+			return -1;
+		}
+		k->op = SK_MODSEQ;
+		k->n = n->num;
+		*ap = n->next;
+		return 0;
+	}
+	if (a->len == 1 && a->data[0] == '$') {
+		/* RFC 5182: the result saved by an earlier SEARCH RETURN (SAVE) */
+		k->op = c->nsaved > 0 ? SK_UID : SK_NONE;
+		k->ranges = c->saved;
+		k->nranges = c->nsaved;
+		*ap = a->next;
+		return 0;
+	}
 	if (imap_arg_is(a, "NOT")) {
 		if (a->next == NULL) {
 			*error_r = "NOT needs a key";
@@ -268,6 +295,17 @@ static int compile_key(struct imap_search_ctx *c, const struct imap_arg **ap,
 	return 0;
 }
 
+static bool has_op(const struct imap_search_key *k, enum imap_search_op op)
+{
+	for (; k != NULL; k = k->next) {
+		if (k->op == op)
+			return true;
+		if ((k->a != NULL && has_op(k->a, op)) || (k->b != NULL && has_op(k->b, op)))
+			return true;
+	}
+	return false;
+}
+
 static bool needs_text(const struct imap_search_key *k)
 {
 	for (; k != NULL; k = k->next) {
@@ -286,6 +324,7 @@ int imap_search_compile(struct imap_search_ctx *ctx, const struct imap_arg *args
 	if (compile_list(ctx, args, 0, &out->root, error_r) < 0)
 		return -1;
 	out->needs_text = needs_text(out->root);
+	out->has_modseq = has_op(out->root, SK_MODSEQ);
 	return 0;
 }
 
@@ -388,6 +427,7 @@ static bool eval(const struct imap_search_key *k, const struct imap_search_msg *
 	case SK_UID: return imap_seqset_has(k->ranges, k->nranges, m->uid);
 	case SK_LARGER: return m->size > k->n;
 	case SK_SMALLER: return m->size < k->n;
+	case SK_MODSEQ: return m->modseq >= k->n;
 	case SK_BEFORE: return day < k->day;
 	case SK_ON: return day == k->day;
 	case SK_SINCE: return day >= k->day;

@@ -31,6 +31,7 @@ enum imap_search_op {
 	SK_SEQ, SK_UID, SK_LARGER, SK_SMALLER,
 	SK_BEFORE, SK_ON, SK_SINCE,
 	SK_HEADER, SK_BODY, SK_TEXT,
+	SK_MODSEQ,                     /* RFC 7162 3.1.5: modseq >= n */
 };
 
 struct imap_search_key {
@@ -55,12 +56,16 @@ struct imap_search_ctx {
 	size_t max_ranges;
 	unsigned max_depth;
 	uint32_t max_seq, max_uid;     /* what "*" stands for */
+	/* RFC 5182 "$": the saved result as UID ranges (NULL, 0: empty) */
+	const struct imap_range *saved;
+	size_t nsaved;
 	size_t nkeys, nranges;         /* used so far */
 };
 
 struct imap_search {
 	struct imap_search_key *root;
 	bool needs_text;               /* some key reads the raw message */
+	bool has_modseq;               /* a MODSEQ key: replies carry MODSEQ */
 };
 
 struct imap_search_msg {
@@ -68,7 +73,7 @@ struct imap_search_msg {
 	unsigned flags;
 	const char *keywords;          /* space-separated */
 	int64_t internal_date;
-	uint64_t size;
+	uint64_t size, modseq;
 	const uint8_t *raw;            /* NULL unless needs_text */
 	size_t raw_len;
 };

@@ -181,7 +181,8 @@ static void test_search(void)
 			  "To: bob@example.test\r\n\r\nThe body text.\r\n";
 	struct imap_search_msg m = { .seq = 2, .uid = 7, .flags = IMAP_SEARCH_SEEN,
 				     .keywords = "$Forwarded", .internal_date = 1577836800,
-				     .size = 100, .raw = (const uint8_t *)raw, .raw_len = strlen(raw) };
+				     .size = 100, .modseq = 50,
+				     .raw = (const uint8_t *)raw, .raw_len = strlen(raw) };
 	struct imap_search_ctx sc = { .keys = keys, .max_keys = 32, .ranges = ranges,
 				      .max_ranges = 16, .max_depth = 8, .max_seq = 3, .max_uid = 9 };
 #define S(q) (parse(q, &cmd, nodes, 64, buf, &err) == 0 && \
@@ -205,6 +206,20 @@ static void test_search(void)
 	CHECK(S("a SEARCH NEW") && !imap_search_match(&se, &m), "NEW never (no \\Recent)");
 	CHECK(S("a SEARCH HEADER To bob") && imap_search_match(&se, &m), "HEADER");
 	CHECK(!S("a SEARCH BOGUS"), "unknown key refused");
+	CHECK(S("a SEARCH MODSEQ 50") && imap_search_match(&se, &m) && se.has_modseq, "MODSEQ >=");
+	CHECK(S("a SEARCH MODSEQ 51") && !imap_search_match(&se, &m), "MODSEQ above");
+	CHECK(S("a SEARCH MODSEQ \"/flags/\\\\draft\" all 20 SEEN") && imap_search_match(&se, &m),
+	      "MODSEQ with an entry name");
+	CHECK(!S("a SEARCH MODSEQ") && !S("a SEARCH MODSEQ x"), "MODSEQ without a number refused");
+	CHECK(S("a SEARCH $") && !imap_search_match(&se, &m), "$ with nothing saved matches nothing");
+	struct imap_range saved = { 5, 8 };
+	sc.saved = &saved;
+	sc.nsaved = 1;
+	CHECK(S("a SEARCH $ SEEN") && imap_search_match(&se, &m) && !se.has_modseq, "$ is the saved UIDs");
+	saved.lo = 8;
+	CHECK(S("a SEARCH NOT $") && imap_search_match(&se, &m), "NOT $");
+	sc.saved = NULL;
+	sc.nsaved = 0;
 	CHECK(!S("a SEARCH SINCE 32-Jan-2020"), "bad date refused");
 	CHECK(!S("a SEARCH SINCE 29-Feb-2023") && S("a SEARCH SINCE 29-Feb-2024"), "leap days");
 	int64_t d1 = 9, d2 = 9, d3 = 9;

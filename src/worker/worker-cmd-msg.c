@@ -1,5 +1,6 @@
 /* worker-cmd-msg.c: the commands on the selected mailbox: FETCH STORE
- * SEARCH COPY MOVE EXPUNGE CLOSE UNSELECT CHECK IDLE, with their UID forms.
+ * COPY MOVE EXPUNGE CLOSE UNSELECT CHECK IDLE, with their UID forms
+ * (SEARCH is in worker-search.c).
  *
  * Message octets are read through store_message_open() with pread, only
  * the part a FETCH needs. Structure (ENVELOPE, BODYSTRUCTURE, sections)
@@ -8,15 +9,13 @@
  * Non-UID FETCH, STORE and SEARCH send no EXPUNGE (RFC 3501 7.4.1). */
 #include "worker/worker.h"
 #include "imap/imap-fetch.h"
-#include "imap/imap-search.h"
 #include "mime/mime.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-/* Reads [off, off+len) of a message into a malloc'd buffer. */
-static uint8_t *read_message(struct session *s, uint32_t uid, uint64_t off, uint64_t len,
+uint8_t *read_message(struct session *s, uint32_t uid, uint64_t off, uint64_t len,
 			     size_t *len_r)
 {
 	int fd;
@@ -51,6 +50,7 @@ static uint8_t *read_message(struct session *s, uint32_t uid, uint64_t off, uint
 struct fetch_ctx {
 	struct session *s;
 	struct imap_fetch *f;
+	uint64_t changedsince;  /* RFC 7162 CHANGEDSINCE, 0 for none */
 	struct buffer out;
 	const char *error;
 	bool stopped;           /* output over the cap: resume after last_uid */
@@ -76,7 +76,7 @@ static int fetch_cb(void *ctx, const struct store_message *m)
 	struct fetch_ctx *fc = ctx;
 	struct session *s = fc->s;
 	uint32_t seq = mbox_seq(s->sel, m->uid);
-	if (seq == 0)
+	if (seq == 0 || m->modseq <= fc->changedsince)
 		return 0;
 	uint64_t off = 0, len = 0;
 	bool cached = m->envelope != NULL && m->bodystructure != NULL;
@@ -180,13 +180,48 @@ static int note_cb(void *ctx, const struct store_message *m)
 	return 0;
 }
 
+/* FETCH modifiers (RFC 7162 3.1.4 and 3.2.6): (CHANGEDSINCE n [VANISHED]).
+ * Returns 0, or -1 with *why_r. */
+static int fetch_modifiers(struct session *s, const struct imap_arg *list, bool uid,
+			   uint64_t *since_r, bool *vanished_r, const char **why_r)
+{
+	*since_r = 0;
+	*vanished_r = false;
+	if (list == NULL)
+		return 0;
+	*why_r = "Invalid FETCH modifier";
+	if (list->type != IMAP_ARG_LIST || list->next != NULL)
+		return -1;
+	for (const struct imap_arg *a = list->child; a != NULL; a = a->next) {
+		if (imap_arg_is(a, "CHANGEDSINCE") && a->next != NULL &&
+		    a->next->type == IMAP_ARG_NUMBER && a->next->num > 0 &&
+		    a->next->num <= INT64_MAX) {
+			*since_r = a->next->num;
+			a = a->next;
+		} else if (imap_arg_is(a, "VANISHED") && uid && s->qresync) {
+			*vanished_r = true;
+		} else {
+			return -1;
+		}
+	}
+	if (*vanished_r && *since_r == 0) {
+		*why_r = "VANISHED needs CHANGEDSINCE";
+		return -1;
+	}
+	return 0;
+}
+
 static void cmd_fetch(struct session *s, const char *tag, const struct imap_arg *args, bool uid)
 {
 	struct imap_range *ranges;
 	struct imap_fetch *f;
 	const char *err;
-	if (args == NULL || args->next == NULL || args->next->next != NULL) {
-		session_bad(s, tag, "Expected sequence set and items");
+	uint64_t since;
+	bool vanished;
+	if (args == NULL || args->next == NULL ||
+	    fetch_modifiers(s, args->next->next, uid, &since, &vanished, &err) < 0) {
+		session_bad(s, tag, args == NULL || args->next == NULL ?
+			    "Expected sequence set and items" : err);
 		return;
 	}
 	if ((f = malloc(sizeof(*f))) == NULL) {
@@ -205,6 +240,28 @@ static void cmd_fetch(struct session *s, const char *tag, const struct imap_arg 
 	}
 	if (uid)
 		imap_fetch_add_uid(f);
+	bool has_modseq = false;
+	for (size_t i = 0; i < f->n; i++)
+		has_modseq |= f->items[i].att == FA_MODSEQ;
+	if (since > 0 || has_modseq)
+		s->condstore = true;   /* both are CONDSTORE-enabling (RFC 7162 3.1) */
+	if ((since > 0 || (s->condstore && f->sets_seen)) && !has_modseq &&
+	    f->n < RD_IMAP_MAX_FETCH_ITEMS) {
+		memset(&f->items[f->n], 0, sizeof(f->items[0]));
+		f->items[f->n++].att = FA_MODSEQ;
+	}
+	if (vanished) {
+		/* the set as sent, not clipped to the UIDs still there: those
+		 * above the highest one left may be the vanished ones */
+		size_t max = args->len / 2 + 1;
+		uint32_t top = s->sel->count > 0 ? s->sel->uids[s->sel->count - 1] : 1;
+		struct imap_range *all = malloc(max * sizeof(*all));
+		int an = all == NULL ? -1 :
+			imap_seqset_parse(args->data, args->len, top, all, max, &err);
+		if (an > 0)
+			mbox_vanished_earlier(s, all, (size_t)an, since);
+		free(all);
+	}
 	if (f->sets_seen && !s->sel->readonly) {
 		struct store_flag_change ch = { .op = STORE_FLAGS_ADD, .flags = STORE_FLAG_SEEN };
 		struct note_ctx nc = { s->sel };
@@ -229,7 +286,7 @@ static void cmd_fetch(struct session *s, const char *tag, const struct imap_arg 
 	job->next_lo = n > 0 ? ranges[0].lo : 0;
 	job->uid = uid;
 	snprintf(job->tag, sizeof(job->tag), "%s", tag);
-	job->fc = (struct fetch_ctx){ .s = s, .f = f };
+	job->fc = (struct fetch_ctx){ .s = s, .f = f, .changedsince = since };
 	buffer_init(&job->fc.out, 4 * (size_t)RD_STORE_MAX_MESSAGE);
 	s->job = job;
 	(void)fetch_job_run(s);
@@ -282,25 +339,119 @@ bool fetch_job_run(struct session *s)
 
 /* ---- STORE ---- */
 
+
 struct flags_out_ctx {
 	struct session *s;
-	bool uid;
+	bool uid, silent;
+	uint64_t since;         /* UNCHANGEDSINCE, UINT64_MAX for none */
+	/* UNCHANGEDSINCE: the UIDs that may change and those that failed */
+	uint32_t *ok, *failed;
+	size_t nok, nfailed, cap_ok, cap_failed;
+	bool oom;
 };
 
 static int flags_out_cb(void *ctx, const struct store_message *m)
 {
 	struct flags_out_ctx *fo = ctx;
 	uint32_t seq = mbox_seq(fo->s->sel, m->uid);
-	struct buffer b;
-	if (seq == 0)
+	if (seq > 0)
+		mbox_write_flags(fo->s, seq, m, fo->uid);
+	return 0;
+}
+
+/* A .SILENT STORE still tells a CONDSTORE client each new MODSEQ (RFC
+ * 7162 3.1.3), without the flags. */
+static int silent_cb(void *ctx, const struct store_message *m)
+{
+	struct flags_out_ctx *fo = ctx;
+	mbox_note_modseq(fo->s->sel, m->uid, m->modseq);
+	uint32_t seq = mbox_seq(fo->s->sel, m->uid);
+	if (seq > 0 && fo->silent && fo->s->condstore) {
+		if (fo->uid || fo->s->qresync)
+			out(fo->s, "* %u FETCH (UID %u MODSEQ (%llu))\r\n", seq, m->uid,
+			    (unsigned long long)m->modseq);
+		else
+			out(fo->s, "* %u FETCH (MODSEQ (%llu))\r\n", seq,
+			    (unsigned long long)m->modseq);
+	}
+	return 0;
+}
+
+static int push_u32(uint32_t **v, size_t *n, size_t *cap, uint32_t x)
+{
+	if (*n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 64;
+		uint32_t *nv = realloc(*v, ncap * sizeof(*nv));
+		if (nv == NULL)
+			return -1;
+		*v = nv;
+		*cap = ncap;
+	}
+	(*v)[(*n)++] = x;
+	return 0;
+}
+
+/* Sorts the messages of the set by UNCHANGEDSINCE: the store has no
+ * conditional update, but within this process nothing else changes flags
+ * between this read and the update (sessions share one event loop and
+ * deliver only appends), so the read decides. */
+static int unchanged_cb(void *ctx, const struct store_message *m)
+{
+	struct flags_out_ctx *fo = ctx;
+	if (mbox_seq(fo->s->sel, m->uid) == 0)
 		return 0;
-	buffer_init(&b, RD_IMAP_MAX_LINE);
-	if (buffer_printf(&b, "* %u FETCH (", seq) == 0 &&
-	    (!fo->uid || buffer_printf(&b, "UID %u ", m->uid) == 0) &&
-	    buffer_append_str(&b, "FLAGS ") == 0 &&
-	    imap_write_flags(&b, m->flags, m->keywords) == 0 && buffer_append_str(&b, ")\r\n") == 0)
-		out_buf(fo->s, &b);
-	buffer_free(&b);
+	int r = m->modseq <= fo->since ?
+		push_u32(&fo->ok, &fo->nok, &fo->cap_ok, m->uid) :
+		push_u32(&fo->failed, &fo->nfailed, &fo->cap_failed,
+			 fo->uid ? m->uid : mbox_seq(fo->s->sel, m->uid));
+	if (r < 0)
+		fo->oom = true;
+	return r != 0;
+}
+
+/* Replaces ranges by runs of the UIDs in fo->ok: a run may span UIDs no
+ * longer in the mailbox, never one that failed. */
+static int ok_runs(struct flags_out_ctx *fo, struct imap_range **ranges_r)
+{
+	struct imap_range *r = malloc((fo->nok + 1) * sizeof(*r));
+	size_t n = 0;
+	if (r == NULL)
+		return -1;
+	for (size_t i = 0; i < fo->nok; i++) {
+		uint32_t u = fo->ok[i];
+		uint32_t seq = mbox_seq(fo->s->sel, u);
+		if (n > 0 && seq > 1 && fo->s->sel->uids[seq - 2] == r[n - 1].hi)
+			r[n - 1].hi = u;
+		else
+			r[n++] = (struct imap_range){ u, u };
+	}
+	free(*ranges_r);
+	*ranges_r = r;
+	return (int)n;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* (UNCHANGEDSINCE n) after the set: -1 with *why_r if malformed. */
+static int store_modifiers(const struct imap_arg **ap, uint64_t *since_r, const char **why_r)
+{
+	const struct imap_arg *a = *ap;
+	*since_r = UINT64_MAX;
+	if (a == NULL || a->type != IMAP_ARG_LIST)
+		return 0;
+	const struct imap_arg *c = a->child;
+	if (c == NULL || !imap_arg_is(c, "UNCHANGEDSINCE") || c->next == NULL ||
+	    c->next->type != IMAP_ARG_NUMBER || c->next->num > INT64_MAX ||
+	    c->next->next != NULL) {
+		*why_r = "Invalid STORE modifier";
+		return -1;
+	}
+	*since_r = c->next->num;
+	*ap = a->next;
 	return 0;
 }
 
@@ -311,12 +462,17 @@ static void cmd_store(struct session *s, const char *tag, const struct imap_arg 
 	struct store_flag_change ch = { .keywords = kws };
 	struct imap_range *ranges;
 	const char *err = NULL;
-	if (args == NULL || args->next == NULL || args->next->next == NULL ||
-	    args->next->type != IMAP_ARG_ATOM) {
+	struct flags_out_ctx fo = { .s = s, .uid = uid };
+	const struct imap_arg *item = args != NULL ? args->next : NULL;
+	if (store_modifiers(&item, &fo.since, &err) < 0) {
+		session_bad(s, tag, err);
+		return;
+	}
+	if (item == NULL || item->next == NULL || item->type != IMAP_ARG_ATOM) {
 		session_bad(s, tag, "Expected sequence set, item and flags");
 		return;
 	}
-	const struct imap_arg *item = args->next, *fl = item->next;
+	const struct imap_arg *fl = item->next;
 	char what[32];
 	if (imap_arg_copy(item, what, sizeof(what)) < 0) {
 		session_bad(s, tag, "Invalid STORE item");
@@ -328,6 +484,7 @@ static void cmd_store(struct session *s, const char *tag, const struct imap_arg 
 		silent = true;
 		what[wl - 7] = '\0';
 	}
+	fo.silent = silent;
 	if (strcasecmp(what, "FLAGS") == 0)
 		ch.op = STORE_FLAGS_SET;
 	else if (strcasecmp(what, "+FLAGS") == 0)
@@ -353,129 +510,50 @@ static void cmd_store(struct session *s, const char *tag, const struct imap_arg 
 		out(s, "%s NO [READ-ONLY] Mailbox is read-only\r\n", tag);
 		return;
 	}
-	struct note_ctx nc = { s->sel };
 	int r = STORE_OK;
+	if (fo.since != UINT64_MAX) {
+		s->condstore = true;
+		for (int i = 0; i < n && r == STORE_OK; i++)
+			r = store_fetch(s->w->store, s->sel->id, ranges[i].lo, ranges[i].hi,
+					unchanged_cb, &fo, &err);
+		if (r == STORE_OK && (fo.oom || (n = ok_runs(&fo, &ranges)) < 0)) {
+			r = STORE_ERROR;
+			err = "Out of memory";
+		}
+	}
 	for (int i = 0; i < n && r == STORE_OK; i++)
 		r = store_flags_update(s->w->store, s->sel->id, ranges[i].lo, ranges[i].hi, &ch,
-				       note_cb, &nc, NULL, &err);
-	struct flags_out_ctx fo = { s, uid };
+				       silent_cb, &fo, NULL, &err);
 	for (int i = 0; i < n && !silent && r == STORE_OK; i++)
 		(void)store_fetch(s->w->store, s->sel->id, ranges[i].lo, ranges[i].hi,
 				  flags_out_cb, &fo, &err);
 	free(ranges);
 	mbox_sync(s, uid);
-	if (r == STORE_INVALID || r == STORE_LIMIT)
+	if (r == STORE_INVALID || r == STORE_LIMIT) {
 		out(s, "%s NO [LIMIT] %s\r\n", tag, err);
-	else if (r != STORE_OK)
+	} else if (r != STORE_OK) {
 		out(s, "%s NO [SERVERBUG] %s\r\n", tag, err);
-	else
-		out(s, "%s OK %sSTORE completed\r\n", tag, uid ? "UID " : "");
-}
-
-/* ---- SEARCH ---- */
-
-struct search_ctx {
-	struct session *s;
-	struct imap_search *se;
-	struct buffer res;
-	bool uid;
-	const char *error;
-};
-
-static int search_cb(void *ctx, const struct store_message *m)
-{
-	struct search_ctx *sc = ctx;
-	uint32_t seq = mbox_seq(sc->s->sel, m->uid);
-	if (seq == 0)
-		return 0;
-	struct imap_search_msg sm = { .seq = seq, .uid = m->uid, .flags = m->flags,
-				      .keywords = m->keywords, .internal_date = m->internal_date,
-				      .size = m->size };
-	uint8_t *raw = NULL;
-	if (sc->se->needs_text) {
-		/* FTS5 (already kept by the store) is the later speed-up */
-		raw = read_message(sc->s, m->uid, 0, m->size, &sm.raw_len);
-		if (raw == NULL) {
-			sc->error = "Cannot read message";
-			return 1;
-		}
-		sm.raw = raw;
-	}
-	if (imap_search_match(sc->se, &sm) &&
-	    buffer_printf(&sc->res, " %u", sc->uid ? m->uid : seq) < 0)
-		sc->error = "Result too big";
-	free(raw);
-	return sc->error != NULL;
-}
-
-static void count_nodes(const struct imap_arg *a, size_t *nodes, size_t *octets)
-{
-	for (; a != NULL; a = a->next) {
-		(*nodes)++;
-		*octets += a->len;
-		if (a->type == IMAP_ARG_LIST)
-			count_nodes(a->child, nodes, octets);
-	}
-}
-
-static void cmd_search(struct session *s, const char *tag, const struct imap_arg *args, bool uid)
-{
-	const char *err;
-	if (args != NULL && imap_arg_is(args, "CHARSET")) {
-		const struct imap_arg *cs = args->next;
-		if (imap_arg_is(cs, "UTF-8") || imap_arg_is(cs, "US-ASCII")) {
-			args = cs->next;
-		} else if (imap_arg_is_string(cs)) {
-			out(s, "%s NO [BADCHARSET (UTF-8 US-ASCII)] Unsupported charset\r\n", tag);
-			return;
-		} else {
-			session_bad(s, tag, "Expected a charset");
-			return;
-		}
-	}
-	size_t nodes = 0, octets = 0;
-	count_nodes(args, &nodes, &octets);
-	struct imap_search_ctx ctx = {
-		.keys = malloc((nodes + 2) * sizeof(struct imap_search_key)),
-		.max_keys = nodes + 2,
-		.ranges = malloc((octets / 2 + nodes + 1) * sizeof(struct imap_range)),
-		.max_ranges = octets / 2 + nodes + 1,
-		.max_depth = RD_IMAP_MAX_SEARCH_DEPTH,
-		.max_seq = (uint32_t)s->sel->count,
-		.max_uid = s->sel->count > 0 ? s->sel->uids[s->sel->count - 1] : 0,
-	};
-	struct imap_search se;
-	if (ctx.keys == NULL || ctx.ranges == NULL) {
-		out(s, "%s NO [SERVERBUG] Out of memory\r\n", tag);
-	} else if (imap_search_compile(&ctx, args, &se, &err) < 0) {
-		session_bad(s, tag, err);
-	} else {
-		struct search_ctx sc = { .s = s, .se = &se, .uid = uid };
-		buffer_init(&sc.res, (size_t)16 * (s->sel->count + 1) + 64);
-		(void)buffer_append_str(&sc.res, "* SEARCH");
-		if (s->sel->count > 0 &&
-		    store_fetch(s->w->store, s->sel->id, 1, ctx.max_uid, search_cb, &sc,
-				&err) != STORE_OK)
-			sc.error = err;
-		(void)buffer_append_str(&sc.res, "\r\n");
-		if (sc.error == NULL)
-			out_buf(s, &sc.res);
-		buffer_free(&sc.res);
-		mbox_sync(s, uid);
-		if (sc.error != NULL)
-			out(s, "%s NO %s\r\n", tag, sc.error);
+	} else if (fo.nfailed > 0) {
+		struct buffer b;
+		buffer_init(&b, RD_IMAP_MAX_LINE * 4);
+		const char *set;
+		qsort(fo.failed, fo.nfailed, sizeof(*fo.failed), cmp_u32);
+		if (write_uid_set(&b, fo.failed, fo.nfailed) == 0 && buffer_cstr(&b, &set) == 0)
+			out(s, "%s OK [MODIFIED %s] Conditional %sSTORE failed for some\r\n", tag,
+			    set, uid ? "UID " : "");
 		else
-			out(s, "%s OK %sSEARCH completed\r\n", tag, uid ? "UID " : "");
+			out(s, "%s NO [SERVERBUG] Result too big\r\n", tag);
+		buffer_free(&b);
+	} else {
+		out(s, "%s OK %sSTORE completed\r\n", tag, uid ? "UID " : "");
 	}
-	free(ctx.keys);
-	free(ctx.ranges);
+	free(fo.ok);
+	free(fo.failed);
 }
 
 /* ---- COPY / MOVE ---- */
 
-/* "1:3,7" from ascending-or-not UIDs, in the given order (COPYUID pairs
- * src[i] with dst[i], so the two sets must list them in the same order). */
-static int write_uid_set(struct buffer *b, const uint32_t *u, size_t n)
+int write_uid_set(struct buffer *b, const uint32_t *u, size_t n)
 {
 	for (size_t i = 0; i < n;) {
 		size_t j = i;

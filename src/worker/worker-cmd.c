@@ -324,7 +324,8 @@ static void cmd_status(struct session *s, const char *tag, const struct imap_arg
 	for (const struct imap_arg *a = args->next->child; a != NULL; a = a->next)
 		if (!imap_arg_is(a, "MESSAGES") && !imap_arg_is(a, "UIDNEXT") &&
 		    !imap_arg_is(a, "UIDVALIDITY") && !imap_arg_is(a, "UNSEEN") &&
-		    !imap_arg_is(a, "RECENT") && !imap_arg_is(a, "SIZE")) {
+		    !imap_arg_is(a, "RECENT") && !imap_arg_is(a, "SIZE") &&
+		    !imap_arg_is(a, "HIGHESTMODSEQ")) {
 			buffer_free(&b);
 			session_bad(s, tag, "Unknown STATUS item");
 			return;
@@ -350,6 +351,11 @@ static void cmd_status(struct session *s, const char *tag, const struct imap_arg
 			(void)buffer_printf(&b, "%sUNSEEN %llu", sp, (unsigned long long)mb.unseen);
 		else if (imap_arg_is(a, "RECENT"))
 			(void)buffer_printf(&b, "%sRECENT 0", sp);
+		else if (imap_arg_is(a, "HIGHESTMODSEQ")) {
+			s->condstore = true;   /* RFC 7162 3.1: a CONDSTORE-enabling command */
+			(void)buffer_printf(&b, "%sHIGHESTMODSEQ %llu", sp,
+					    (unsigned long long)mb.highestmodseq);
+		}
 		else
 			(void)buffer_printf(&b, "%sSIZE %llu", sp, (unsigned long long)mb.total_size);
 	}
@@ -359,18 +365,81 @@ static void cmd_status(struct session *s, const char *tag, const struct imap_arg
 	out(s, "%s OK STATUS completed\r\n", tag);
 }
 
+/* SELECT parameters (RFC 4466 2.4): (CONDSTORE) or (QRESYNC (uidvalidity
+ * modseq [known-uids [seq-match-data]])); the sequence match data is only
+ * a hint for the server and is not used. -1 with *why_r if malformed. */
+static int select_params(struct session *s, const struct imap_arg *list,
+			 struct qresync_params *q, bool *have_q, const char **why_r)
+{
+	*have_q = false;
+	for (const struct imap_arg *p = list->child; p != NULL; p = p->next) {
+		if (imap_arg_is(p, "CONDSTORE")) {
+			s->condstore = true;
+			continue;
+		}
+		if (!imap_arg_is(p, "QRESYNC")) {
+			*why_r = "Unknown SELECT parameter";
+			return -1;
+		}
+		const struct imap_arg *l = p->next, *v, *m;
+		if (!s->qresync) {
+			*why_r = "QRESYNC is not enabled";
+			return -1;
+		}
+		if (l == NULL || l->type != IMAP_ARG_LIST || (v = l->child) == NULL ||
+		    imap_arg_u32(v, &q->uidvalidity) < 0 || q->uidvalidity == 0 ||
+		    (m = v->next) == NULL || m->type != IMAP_ARG_NUMBER || m->num == 0 ||
+		    m->num > INT64_MAX) {
+			*why_r = "Expected QRESYNC (uidvalidity modseq [known-uids])";
+			return -1;
+		}
+		q->modseq = m->num;
+		q->known = m->next;
+		if (q->known != NULL && q->known->type == IMAP_ARG_LIST)
+			q->known = NULL;   /* only seq-match-data: no known-uids */
+		if (q->known != NULL) {
+			/* checked now so the SELECT is refused, not half-done */
+			const char *err;
+			size_t max = q->known->len / 2 + 1;
+			struct imap_range *r = malloc(max * sizeof(*r));
+			int n = r == NULL || (q->known->type != IMAP_ARG_ATOM &&
+					      q->known->type != IMAP_ARG_NUMBER) ? -1 :
+				imap_seqset_parse(q->known->data, q->known->len, UINT32_MAX,
+						  r, max, &err);
+			free(r);
+			if (n < 0) {
+				*why_r = "Invalid known-uids";
+				return -1;
+			}
+		}
+		*have_q = true;
+		p = l;
+	}
+	return 0;
+}
+
 static void cmd_select(struct session *s, const char *tag, const struct imap_arg *args,
 		       bool readonly)
 {
 	char name[RD_STORE_MAX_MAILBOX_NAME + 1];
 	const char *err;
+	struct qresync_params q = { 0 };
+	bool have_q = false;
 	if (args != NULL && args->next != NULL) {
-		session_bad(s, tag, "SELECT parameters are not supported");
+		if (args->next->type != IMAP_ARG_LIST || args->next->next != NULL ||
+		    select_params(s, args->next, &q, &have_q, &err) < 0) {
+			session_bad(s, tag, args->next->type != IMAP_ARG_LIST ||
+				    args->next->next != NULL ? "Expected SELECT parameters" : err);
+			return;
+		}
+	}
+	if (args == NULL) {
+		session_bad(s, tag, "Expected a mailbox name");
 		return;
 	}
-	if (one_name(s, tag, args, name, sizeof(name)) < 0)
+	if (mailbox_arg(s, tag, args, name, sizeof(name)) < 0)
 		return;
-	int r = mbox_select(s, name, readonly, &err);
+	int r = mbox_select(s, name, readonly, have_q ? &q : NULL, &err);
 	if (r == STORE_NOT_FOUND)
 		out(s, "%s NO [NONEXISTENT] No such mailbox\r\n", tag);
 	else if (r != STORE_OK)
@@ -514,6 +583,28 @@ static void cmd_append(struct session *s, const char *tag, const struct imap_arg
 	out(s, "%s OK [APPENDUID %u %u] APPEND completed\r\n", tag, mb.uidvalidity, uid);
 }
 
+/* RFC 5161: lists what this command newly turned on; unknown names are
+ * ignored, as the RFC asks. QRESYNC implies CONDSTORE (RFC 7162 3.2.3). */
+static void cmd_enable(struct session *s, const char *tag, const struct imap_arg *args)
+{
+	struct buffer b;
+	buffer_init(&b, RD_IMAP_MAX_LINE);
+	(void)buffer_append_str(&b, "* ENABLED");
+	for (const struct imap_arg *a = args; a != NULL; a = a->next) {
+		if (imap_arg_is(a, "CONDSTORE") && !s->condstore) {
+			s->condstore = true;
+			(void)buffer_append_str(&b, " CONDSTORE");
+		} else if (imap_arg_is(a, "QRESYNC") && !s->qresync) {
+			s->qresync = s->condstore = true;
+			(void)buffer_append_str(&b, " QRESYNC");
+		}
+	}
+	(void)buffer_append_str(&b, "\r\n");
+	out_buf(s, &b);
+	buffer_free(&b);
+	out(s, "%s OK ENABLE completed\r\n", tag);
+}
+
 /* ---- dispatch ---- */
 
 void cmd_dispatch(struct session *s, struct imap_cmd *cmd)
@@ -532,7 +623,7 @@ void cmd_dispatch(struct session *s, struct imap_cmd *cmd)
 	} else if (strcmp(name, "ID") == 0 && cmd->nargs == 1) {
 		out(s, "* ID (\"name\" \"redoubt\")\r\n%s OK ID completed\r\n", tag);
 	} else if (strcmp(name, "ENABLE") == 0 && !noargs) {
-		out(s, "* ENABLED\r\n%s OK ENABLE completed\r\n", tag);
+		cmd_enable(s, tag, args);
 	} else if (strcmp(name, "NAMESPACE") == 0 && noargs) {
 		out(s, "* NAMESPACE ((\"\" \"/\")) NIL NIL\r\n%s OK NAMESPACE completed\r\n", tag);
 	} else if (strcmp(name, "LIST") == 0 || strcmp(name, "LSUB") == 0) {

@@ -66,16 +66,172 @@ void mbox_unselect(struct session *s)
 {
 	if (s->sel == NULL)
 		return;
+	free(s->sel->saved);
 	free(s->sel->uids);
 	free(s->sel->modseqs);
 	free(s->sel);
 	s->sel = NULL;
 }
 
-int mbox_select(struct session *s, const char *name, bool readonly, const char **error_r)
+/* ---- VANISHED: UID sets written a range at a time, several responses
+ * when one would pass the line cap ---- */
+
+struct uidset_out {
+	struct session *s;
+	const char *prefix;     /* "* VANISHED " or "* VANISHED (EARLIER) " */
+	struct buffer b;
+	uint32_t lo, hi;        /* pending range, lo 0 if none */
+};
+
+static void uidset_flush_range(struct uidset_out *u)
+{
+	if (u->lo == 0)
+		return;
+	if (u->b.len > RD_IMAP_MAX_LINE / 2) {
+		(void)buffer_append_str(&u->b, "\r\n");
+		out_buf(u->s, &u->b);
+		buffer_reset(&u->b);
+	}
+	if (u->b.len == 0)
+		(void)buffer_append_str(&u->b, u->prefix);
+	else
+		(void)buffer_append_u8(&u->b, ',');
+	if (u->lo == u->hi)
+		(void)buffer_printf(&u->b, "%u", u->lo);
+	else
+		(void)buffer_printf(&u->b, "%u:%u", u->lo, u->hi);
+	u->lo = 0;
+}
+
+static void uidset_add(struct uidset_out *u, uint32_t lo, uint32_t hi)
+{
+	if (u->lo != 0 && u->hi < UINT32_MAX && u->hi + 1 == lo) {
+		u->hi = hi;
+		return;
+	}
+	uidset_flush_range(u);
+	u->lo = lo;
+	u->hi = hi;
+}
+
+static void uidset_end(struct uidset_out *u)
+{
+	uidset_flush_range(u);
+	if (u->b.len > 0) {
+		(void)buffer_append_str(&u->b, "\r\n");
+		out_buf(u->s, &u->b);
+	}
+	buffer_free(&u->b);
+}
+
+/* Index of the first map entry with uid >= v. */
+static size_t lower_bound(const struct selected *sel, uint32_t v)
+{
+	size_t lo = 0, hi = sel->count;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (sel->uids[mid] < v)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+void mbox_vanished_earlier(struct session *s, const struct imap_range *ranges, size_t n,
+			   uint64_t modseq)
+{
+	struct selected *sel = s->sel;
+	struct store_mailbox_info info;
+	const char *err;
+	if (store_mailbox_get(s->w->store, sel->name, &info, &err) == STORE_OK &&
+	    info.id == sel->id && info.highestmodseq <= modseq)
+		return;   /* nothing at all happened since the client's modseq */
+	struct uidset_out u = { .s = s, .prefix = "* VANISHED (EARLIER) " };
+	buffer_init(&u.b, RD_IMAP_MAX_LINE);
+	uint32_t top = sel->uidnext > 1 ? sel->uidnext - 1 : 0;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t lo = ranges[i].lo, hi = ranges[i].hi < top ? ranges[i].hi : top;
+		/* the gaps between the UIDs still there are the expunged ones */
+		for (size_t k = lower_bound(sel, lo); lo <= hi; k++) {
+			uint32_t next = k < sel->count ? sel->uids[k] : UINT32_MAX;
+			if (next > hi) {
+				uidset_add(&u, lo, hi);
+				break;
+			}
+			if (next > lo)
+				uidset_add(&u, lo, next - 1);
+			if (next == UINT32_MAX)
+				break;
+			lo = next + 1;
+		}
+	}
+	uidset_end(&u);
+}
+
+void mbox_write_flags(struct session *s, uint32_t seq, const struct store_message *m,
+		      bool with_uid)
+{
+	struct buffer b;
+	buffer_init(&b, RD_IMAP_MAX_LINE);
+	if (buffer_printf(&b, "* %u FETCH (", seq) == 0 &&
+	    (!(with_uid || s->qresync) || buffer_printf(&b, "UID %u ", m->uid) == 0) &&
+	    buffer_append_str(&b, "FLAGS ") == 0 &&
+	    imap_write_flags(&b, m->flags, m->keywords) == 0 &&
+	    (!s->condstore ||
+	     buffer_printf(&b, " MODSEQ (%llu)", (unsigned long long)m->modseq) == 0) &&
+	    buffer_append_str(&b, ")\r\n") == 0)
+		out_buf(s, &b);
+	buffer_free(&b);
+}
+
+struct changed_ctx {
+	struct session *s;
+	uint64_t since;
+};
+
+static int changed_cb(void *ctx, const struct store_message *m)
+{
+	struct changed_ctx *cc = ctx;
+	uint32_t seq = mbox_seq(cc->s->sel, m->uid);
+	if (seq > 0 && m->modseq > cc->since)
+		mbox_write_flags(cc->s, seq, m, true);
+	return 0;
+}
+
+/* RFC 7162 3.2.5: what changed since the client's state, before the
+ * tagged OK of SELECT. */
+static void qresync_report(struct session *s, const struct qresync_params *q)
+{
+	struct selected *sel = s->sel;
+	const char *err;
+	struct imap_range all = { 1, UINT32_MAX }, *ranges = &all;
+	int n = 1;
+	if (q->uidvalidity != sel->uidvalidity || q->modseq >= sel->highestmodseq)
+		return;
+	if (q->known != NULL) {
+		size_t max = q->known->len / 2 + 1;
+		if ((ranges = malloc(max * sizeof(*ranges))) == NULL ||
+		    (n = imap_seqset_parse(q->known->data, q->known->len, UINT32_MAX, ranges, max,
+					   &err)) < 0) {
+			free(ranges);
+			return;   /* checked by the caller before selecting */
+		}
+	}
+	mbox_vanished_earlier(s, ranges, (size_t)n, q->modseq);
+	if (ranges != &all)
+		free(ranges);
+	struct changed_ctx cc = { s, q->modseq };
+	(void)store_fetch(s->w->store, sel->id, 1, UINT32_MAX, changed_cb, &cc, &err);
+}
+
+int mbox_select(struct session *s, const char *name, bool readonly,
+		const struct qresync_params *q, const char **error_r)
 {
 	struct store_mailbox_info info;
 	struct uidlist l;
+	if (s->sel != NULL)   /* RFC 7162 3.2.11 (and RFC 9051): say where one ends */
+		out(s, "* OK [CLOSED] Previous mailbox closed\r\n");
 	mbox_unselect(s);
 	int r = store_mailbox_get(s->w->store, name, &info, error_r);
 	if (r != STORE_OK)
@@ -109,11 +265,15 @@ int mbox_select(struct session *s, const char *name, bool readonly, const char *
 		out(s, "* OK [UNSEEN %u] First unseen\r\n", l.first_unseen);
 	out(s, "* OK [UIDVALIDITY %u] UIDs valid\r\n", sel->uidvalidity);
 	out(s, "* OK [UIDNEXT %u] Predicted next UID\r\n", sel->uidnext);
+	/* every mailbox has modseqs, so never NOMODSEQ (RFC 7162 3.1.2.1) */
+	out(s, "* OK [HIGHESTMODSEQ %llu] Highest\r\n", (unsigned long long)sel->highestmodseq);
 	if (readonly)
 		out(s, "* OK [PERMANENTFLAGS ()] Read-only mailbox\r\n");
 	else
 		out(s, "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] "
 		    "Flags permitted\r\n");
+	if (q != NULL)
+		qresync_report(s, q);
 	return STORE_OK;
 }
 
@@ -145,13 +305,7 @@ struct flags_ctx {
 static int flags_cb(void *ctx, const struct store_message *m)
 {
 	struct flags_ctx *fc = ctx;
-	struct buffer b;
-	buffer_init(&b, RD_IMAP_MAX_LINE);
-	if (buffer_printf(&b, "* %u FETCH (UID %u FLAGS ", fc->seq, m->uid) == 0 &&
-	    imap_write_flags(&b, m->flags, m->keywords) == 0 &&
-	    buffer_append_str(&b, ")\r\n") == 0)
-		out_buf(fc->s, &b);
-	buffer_free(&b);
+	mbox_write_flags(fc->s, fc->seq, m, true);
 	return 0;
 }
 
@@ -177,6 +331,9 @@ void mbox_sync(struct session *s, bool expunges)
 	 * sequence number down so every number is right when it is read */
 	size_t j = now.count, kept = 0;
 	bool withheld = false;
+	/* with QRESYNC, one VANISHED (ascending UIDs) instead of EXPUNGEs */
+	struct uidset_out vanished = { .s = s, .prefix = "* VANISHED " };
+	buffer_init(&vanished.b, RD_IMAP_MAX_LINE);
 	for (size_t i = sel->count; i > 0; i--) {
 		uint32_t uid = sel->uids[i - 1];
 		while (j > 0 && now.uids[j - 1] > uid)
@@ -188,15 +345,22 @@ void mbox_sync(struct session *s, bool expunges)
 			withheld = true;
 			continue;
 		}
-		out(s, "* %zu EXPUNGE\r\n", i);
-		sel->uids[i - 1] = 0;   /* marked for removal */
+		if (!s->qresync)
+			out(s, "* %zu EXPUNGE\r\n", i);
+		/* marked for removal: store modseqs stay below INT64_MAX */
+		sel->modseqs[i - 1] = UINT64_MAX;
 	}
-	for (size_t i = 0; i < sel->count; i++)
-		if (sel->uids[i] != 0) {
-			sel->uids[kept] = sel->uids[i];
-			sel->modseqs[kept] = sel->modseqs[i];
-			kept++;
+	for (size_t i = 0; i < sel->count; i++) {
+		if (sel->modseqs[i] == UINT64_MAX) {
+			if (s->qresync)
+				uidset_add(&vanished, sel->uids[i], sel->uids[i]);
+			continue;
 		}
+		sel->uids[kept] = sel->uids[i];
+		sel->modseqs[kept] = sel->modseqs[i];
+		kept++;
+	}
+	uidset_end(&vanished);
 	sel->count = kept;
 	/* changed flags, then new messages */
 	uint32_t maxuid = sel->count > 0 ? sel->uids[sel->count - 1] : 0;
@@ -241,6 +405,18 @@ int mbox_uid_ranges(struct session *s, const char *tag, const struct imap_arg *s
 	if (set == NULL || (set->type != IMAP_ARG_ATOM && set->type != IMAP_ARG_NUMBER)) {
 		session_bad(s, tag, "Expected a sequence set");
 		return -1;
+	}
+	if (set->len == 1 && set->data[0] == '$') {
+		/* RFC 5182: the saved result, already UID ranges */
+		struct imap_range *c = malloc((sel->nsaved + 1) * sizeof(*c));
+		if (c == NULL) {
+			session_bad(s, tag, "Out of memory");
+			return -1;
+		}
+		if (sel->nsaved > 0)
+			memcpy(c, sel->saved, sel->nsaved * sizeof(*c));
+		*ranges_r = c;
+		return (int)sel->nsaved;
 	}
 	size_t max = set->len / 2 + 1;
 	struct imap_range *r = malloc(max * sizeof(*r));

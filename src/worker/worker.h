@@ -4,7 +4,8 @@
  * output back-pressure); worker-mbox.c the selected mailbox (the per-session
  * UID -> sequence map and the untagged EXISTS/EXPUNGE/FETCH updates that
  * keep it in step with the store); worker-cmd.c the commands that need no
- * selected mailbox; worker-cmd-msg.c the ones that do.
+ * selected mailbox; worker-cmd-msg.c the ones that do, but SEARCH, which
+ * is in worker-search.c.
  *
  * Command handlers write their untagged and tagged replies themselves and
  * return nothing; a BAD reply goes through session_bad() so the bad-command
@@ -35,6 +36,18 @@ struct selected {
 	uint32_t *uids;
 	uint64_t *modseqs;
 	size_t count, cap;
+	/* RFC 5182 SEARCHRES: the last SEARCH RETURN (SAVE) result, as UID
+	 * ranges (malloc'd, NULL when empty) */
+	struct imap_range *saved;
+	size_t nsaved;
+};
+
+/* SELECT (QRESYNC (uidvalidity modseq [known-uids])): what the client
+ * knew (RFC 7162 3.2.5). */
+struct qresync_params {
+	uint32_t uidvalidity;
+	uint64_t modseq;
+	const struct imap_arg *known;   /* UID set, or NULL for all */
 };
 
 struct session {
@@ -47,6 +60,8 @@ struct session {
 	struct buffer in;       /* bytes of the command being framed */
 	struct imap_frame frame;
 	bool idling;
+	bool condstore;         /* RFC 7162: MODSEQ in every FETCH of flags */
+	bool qresync;           /* RFC 7162 3.2: VANISHED instead of EXPUNGE */
 	char idle_tag[IMAP_PARSE_TAG_MAX + 1];
 	struct event *idle_ev;
 	struct selected *sel;   /* NULL when nothing is selected */
@@ -98,12 +113,24 @@ bool cmd_selected(struct session *s, struct imap_cmd *cmd, const char *name,
 /* Goes on with s->job; true when it finished (tagged reply written,
  * s->job NULL), false when it stopped again on the output cap. */
 bool fetch_job_run(struct session *s);
+/* Octets [off, off+len) of a message in a malloc'd buffer (*len_r read),
+ * or NULL; counted for the session's audit record. */
+uint8_t *read_message(struct session *s, uint32_t uid, uint64_t off, uint64_t len,
+		      size_t *len_r);
+/* "1:3,7" from UIDs (or sequence numbers) in the given order (COPYUID
+ * pairs src[i] with dst[i], so the two sets keep the same order). */
+int write_uid_set(struct buffer *b, const uint32_t *u, size_t n);
+
+/* worker-search.c: SEARCH / UID SEARCH, with ESEARCH RETURN options
+ * (RFC 4731), SAVE and "$" (RFC 5182) and MODSEQ (RFC 7162). */
+void cmd_search(struct session *s, const char *tag, const struct imap_arg *args, bool uid);
 void fetch_job_free(struct session *s);
 
 /* worker-mbox.c */
 /* Selects name (loading the map) and writes the SELECT/EXAMINE untagged
  * replies; returns a store_ret. */
-int mbox_select(struct session *s, const char *name, bool readonly, const char **error_r);
+int mbox_select(struct session *s, const char *name, bool readonly,
+		const struct qresync_params *q, const char **error_r);
 void mbox_unselect(struct session *s);
 /* Brings the map in step with the store and tells the client: EXPUNGE in
  * decreasing order, FETCH FLAGS for changed messages, then EXISTS. With
@@ -112,6 +139,17 @@ void mbox_unselect(struct session *s);
 void mbox_sync(struct session *s, bool expunges);
 /* Sequence number of uid, or 0 if it is not in the map. */
 uint32_t mbox_seq(const struct selected *sel, uint32_t uid);
+/* "* seq FETCH (UID u FLAGS (...) MODSEQ (n))": MODSEQ when the session
+ * enabled CONDSTORE; UID when with_uid or QRESYNC is on (RFC 7162 3.2.4
+ * wants UID in every FETCH then). */
+void mbox_write_flags(struct session *s, uint32_t seq, const struct store_message *m,
+		      bool with_uid);
+/* "* VANISHED (EARLIER) set" for UIDs in ranges (below UIDNEXT) that are
+ * no longer in the map. Without a per-expunge log query this reports
+ * every gap, which RFC 7162 3.6 allows; the client's known-uids keep it
+ * short. Nothing when highestmodseq shows no change since modseq. */
+void mbox_vanished_earlier(struct session *s, const struct imap_range *ranges, size_t n,
+			   uint64_t modseq);
 /* Records that the client was told about uid at modseq. */
 void mbox_note_modseq(struct selected *sel, uint32_t uid, uint64_t modseq);
 /* Turns a sequence set (or UID set) argument into UID ranges clipped to

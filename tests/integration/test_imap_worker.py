@@ -16,7 +16,7 @@ import pytest
 import helpers
 from helpers import DOMAIN, Line, tls_context
 
-USERS = [f"u{i}@{DOMAIN}" for i in range(10)]
+USERS = [f"u{i}@{DOMAIN}" for i in range(20)]
 PW = "worker-test-pw"
 
 
@@ -373,3 +373,135 @@ def test_big_fetch_streams_through_output_cap(srv):
         got = [d[1] for d in data if isinstance(d, tuple)]
         assert got == bodies
         ok(m.noop())   # the session goes on after the resumed FETCH
+
+
+# ---- extensions: CONDSTORE / QRESYNC (RFC 7162), ESEARCH (4731),
+# SEARCHRES (5182) ----
+
+def raw(m, name, *args):
+    """One command through imaplib's plumbing: (typ, tagged data, untagged
+    responses as a dict of lists)."""
+    m.untagged_responses.clear()
+    try:
+        typ, data = m._simple_command(name, *args)
+    except m.error as e:   # imaplib raises on BAD
+        assert "BAD" in str(e), e
+        typ, data = "BAD", [str(e).encode()]
+    got = {k: list(v) for k, v in m.untagged_responses.items()}
+    m.untagged_responses.clear()
+    return typ, data, got
+
+
+def fetch_lines(untagged):
+    return [x for x in untagged.get("FETCH", []) if x is not None]
+
+
+def test_condstore_fetch_store_search_status(srv):
+    user = USERS[10]
+    deliver3(srv, user)
+    with session(srv, user) as m:
+        assert b"CONDSTORE" in ok(m.capability())[0].split()
+        typ, _, u = raw(m, "ENABLE", "CONDSTORE")
+        assert typ == "OK" and u["ENABLED"] == [b"CONDSTORE"], u
+        typ, _, u = raw(m, "SELECT", "INBOX")
+        m.state = "SELECTED"
+        hms = int(u["HIGHESTMODSEQ"][0])
+        typ, _, u = raw(m, "FETCH", "1:*", "(UID MODSEQ)")
+        mods = {int(re.search(rb"UID (\d+)", x)[1]): int(re.search(rb"MODSEQ \((\d+)\)", x)[1])
+                for x in fetch_lines(u)}
+        assert len(mods) == 3 and max(mods.values()) <= hms, (mods, hms)
+        typ, _, u = raw(m, "STORE", "1", "+FLAGS", "(\\Seen)")
+        line = fetch_lines(u)[0]
+        assert b"\\Seen" in line and b"MODSEQ (" in line, line
+        new = int(re.search(rb"MODSEQ \((\d+)\)", line)[1])
+        assert new > hms
+        # only the changed message since the old HIGHESTMODSEQ
+        typ, _, u = raw(m, "FETCH", "1:*", "(FLAGS)", f"(CHANGEDSINCE {hms})")
+        lines = fetch_lines(u)
+        assert typ == "OK" and len(lines) == 1 and lines[0].startswith(b"1 ("), lines
+        assert b"MODSEQ (%d)" % new in lines[0]
+        # message 1 changed after hms: the conditional store skips it
+        typ, data, u = raw(m, "STORE", "1:3", f"(UNCHANGEDSINCE {hms})", "+FLAGS", "(\\Flagged)")
+        assert typ == "OK" and data[0].startswith(b"[MODIFIED 1]"), data
+        lines = fetch_lines(u)
+        assert sorted(x.split()[0] for x in lines) == [b"2", b"3"], lines
+        assert b"\\Flagged" not in ok(m.fetch("1", "FLAGS"))[0]
+        assert b"\\Flagged" in ok(m.fetch("2", "FLAGS"))[0]
+        typ, data, u = raw(m, "UID", "STORE", "3", "(UNCHANGEDSINCE 1)", "FLAGS.SILENT", "()")
+        assert typ == "OK" and data[0].startswith(b"[MODIFIED 3]"), data
+        typ, _, u = raw(m, "SEARCH", "MODSEQ", str(new))
+        top = max(int(re.search(rb"MODSEQ \((\d+)\)", x)[1])
+                  for x in fetch_lines(raw(m, "FETCH", "1:*", "(MODSEQ)")[2]))
+        assert u["SEARCH"] == [b"1 2 3 (MODSEQ %d)" % top], u
+        st = ok(m.status("Trash", "(HIGHESTMODSEQ MESSAGES)"))[0]
+        assert re.search(rb"HIGHESTMODSEQ \d+ MESSAGES 0", st), st
+        typ, _, _ = raw(m, "STORE", "1", "(UNCHANGEDSINCE x)", "FLAGS", "()")
+        assert typ == "BAD"
+
+
+def test_qresync_after_expunge_elsewhere(srv):
+    user = USERS[11]
+    deliver3(srv, user)
+    with session(srv, user) as a, session(srv, user) as b:
+        typ, _, u = raw(a, "ENABLE", "QRESYNC")
+        assert u["ENABLED"] == [b"QRESYNC"], u
+        typ, _, u = raw(a, "SELECT", "INBOX")
+        a.state = "SELECTED"
+        uidvalidity = int(u["UIDVALIDITY"][0])
+        hms = int(u["HIGHESTMODSEQ"][0])
+        # another session expunges message 2: a live QRESYNC session hears VANISHED
+        ok(b.select("INBOX"))
+        ok(b.store("2", "+FLAGS", "(\\Deleted)"))
+        ok(b.expunge())
+        typ, _, u = raw(a, "NOOP")
+        assert u.get("VANISHED") == [b"2"] and "EXPUNGE" not in u, u
+        typ, _, u = raw(a, "UID", "FETCH", "1:3", "(FLAGS)", f"(CHANGEDSINCE {hms} VANISHED)")
+        assert u.get("VANISHED") == [b"(EARLIER) 2"], u
+        # a client coming back with its old state resynchronises in SELECT
+        ok(b.store("1", "+FLAGS", "(\\Answered)"))
+    with session(srv, user) as c:
+        raw(c, "ENABLE", "QRESYNC")
+        typ, data, u = raw(c, "SELECT", "INBOX", f"(QRESYNC ({uidvalidity} {hms} 1:3))")
+        assert typ == "OK", data
+        assert u.get("VANISHED") == [b"(EARLIER) 2"], u
+        lines = fetch_lines(u)
+        assert len(lines) == 1 and b"UID 1 " in lines[0] and b"\\Answered" in lines[0], lines
+        assert b"MODSEQ (" in lines[0]
+        # nothing changed since the current HIGHESTMODSEQ: nothing to resync
+        now = int(u["HIGHESTMODSEQ"][0])
+        typ, _, u = raw(c, "EXAMINE", "INBOX", f"(QRESYNC ({uidvalidity} {now}))")
+        assert typ == "OK" and "VANISHED" not in u and not fetch_lines(u), u
+        assert u.get("OK") and any(b"[CLOSED]" in x for x in u["OK"]), u
+    with session(srv, user) as d:
+        typ, _, _ = raw(d, "SELECT", "INBOX", f"(QRESYNC ({uidvalidity} {hms}))")
+        assert typ == "BAD"   # QRESYNC was not enabled
+
+
+def test_esearch_and_searchres(srv):
+    user = USERS[12]
+    deliver3(srv, user)
+    with session(srv, user) as m:
+        caps = ok(m.capability())[0].split()
+        assert b"ESEARCH" in caps and b"SEARCHRES" in caps
+        ok(m.select("INBOX"))
+        ok(m.store("2:3", "+FLAGS", "(\\Flagged)"))
+        typ, _, u = raw(m, "UID", "SEARCH", "RETURN", "(MIN MAX COUNT ALL)", "ALL")
+        esearch = u["ESEARCH"][0]
+        assert re.fullmatch(rb'\(TAG "[A-Z0-9]+"\) UID MIN 1 MAX 3 ALL 1:3 COUNT 3', esearch), esearch
+        typ, _, u = raw(m, "SEARCH", "RETURN", "()", "FLAGGED")
+        assert re.fullmatch(rb'\(TAG "[A-Z0-9]+"\) ALL 2:3', u["ESEARCH"][0]), u
+        typ, _, u = raw(m, "SEARCH", "RETURN", "(COUNT MIN)", "DELETED")
+        assert re.fullmatch(rb'\(TAG "[A-Z0-9]+"\) COUNT 0', u["ESEARCH"][0]), u
+        # SAVE alone answers nothing; "$" then stands for the result
+        typ, _, u = raw(m, "SEARCH", "RETURN", "(SAVE)", "FLAGGED")
+        assert typ == "OK" and "ESEARCH" not in u and "SEARCH" not in u, u
+        typ, _, u = raw(m, "FETCH", "$", "(UID)")
+        assert sorted(fetch_lines(u)) == [b"2 (UID 2)", b"3 (UID 3)"], u
+        typ, _, u = raw(m, "UID", "SEARCH", "$", "UID", "3")
+        assert u["SEARCH"] == [b"3"], u
+        typ, _, u = raw(m, "SEARCH", "RETURN", "(SAVE MIN)", "FLAGGED")
+        assert re.fullmatch(rb'\(TAG "[A-Z0-9]+"\) MIN 2', u["ESEARCH"][0]), u
+        typ, _, u = raw(m, "UID", "FETCH", "$", "(FLAGS)")
+        assert [x.split()[0] for x in fetch_lines(u)] == [b"2"], u
+        typ, _, u = raw(m, "SEARCH", "RETURN", "(BOGUS)", "ALL")
+        assert typ == "BAD"

@@ -1,0 +1,245 @@
+/* worker-search.c: SEARCH and UID SEARCH on the selected mailbox.
+ *
+ * The keys are compiled by src/imap/imap-search (pure) and evaluated here
+ * against every message the store lists. Results come back as the classic
+ * "* SEARCH" or, with RETURN (...), as "* ESEARCH" (RFC 4731: MIN MAX ALL
+ * COUNT); RETURN (SAVE) keeps the result for "$" (RFC 5182); a MODSEQ key
+ * adds the highest MODSEQ of the matches (RFC 7162 3.1.5). */
+#include "worker/worker.h"
+#include "imap/imap-fetch.h"
+#include "imap/imap-search.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum search_return {
+	RET_MIN = 1u << 0, RET_MAX = 1u << 1, RET_ALL = 1u << 2, RET_COUNT = 1u << 3,
+	RET_SAVE = 1u << 4,
+};
+
+struct search_ctx {
+	struct session *s;
+	struct imap_search *se;
+	uint32_t *seqs, *uids;  /* the matches, ascending */
+	size_t n, cap;
+	uint64_t modseq;        /* highest among the matches */
+	const char *error;
+};
+
+static int search_cb(void *ctx, const struct store_message *m)
+{
+	struct search_ctx *sc = ctx;
+	uint32_t seq = mbox_seq(sc->s->sel, m->uid);
+	if (seq == 0)
+		return 0;
+	struct imap_search_msg sm = { .seq = seq, .uid = m->uid, .flags = m->flags,
+				      .keywords = m->keywords, .internal_date = m->internal_date,
+				      .size = m->size, .modseq = m->modseq };
+	uint8_t *raw = NULL;
+	if (sc->se->needs_text) {
+		/* FTS5 (already kept by the store) is the later speed-up */
+		raw = read_message(sc->s, m->uid, 0, m->size, &sm.raw_len);
+		if (raw == NULL) {
+			sc->error = "Cannot read message";
+			return 1;
+		}
+		sm.raw = raw;
+	}
+	if (imap_search_match(sc->se, &sm)) {
+		if (sc->n == sc->cap) {
+			size_t ncap = sc->cap ? sc->cap * 2 : 64;
+			uint32_t *a = realloc(sc->seqs, ncap * sizeof(*a));
+			if (a != NULL)
+				sc->seqs = a;
+			uint32_t *b = a != NULL ? realloc(sc->uids, ncap * sizeof(*b)) : NULL;
+			if (b == NULL) {
+				sc->error = "Out of memory";
+				free(raw);
+				return 1;
+			}
+			sc->uids = b;
+			sc->cap = ncap;
+		}
+		sc->seqs[sc->n] = seq;
+		sc->uids[sc->n++] = m->uid;
+		if (m->modseq > sc->modseq)
+			sc->modseq = m->modseq;
+	}
+	free(raw);
+	return 0;
+}
+
+static void count_nodes(const struct imap_arg *a, size_t *nodes, size_t *octets)
+{
+	for (; a != NULL; a = a->next) {
+		(*nodes)++;
+		*octets += a->len;
+		if (a->type == IMAP_ARG_LIST)
+			count_nodes(a->child, nodes, octets);
+	}
+}
+
+/* RETURN (...) into *ret (0 when absent); an empty list means ALL. */
+static int parse_return(const struct imap_arg **ap, unsigned *ret, bool *esearch)
+{
+	static const struct { const char *name; unsigned bit; } opts[] = {
+		{ "MIN", RET_MIN }, { "MAX", RET_MAX }, { "ALL", RET_ALL },
+		{ "COUNT", RET_COUNT }, { "SAVE", RET_SAVE },
+	};
+	const struct imap_arg *a = *ap;
+	*ret = 0;
+	*esearch = false;
+	if (a == NULL || !imap_arg_is(a, "RETURN"))
+		return 0;
+	if (a->next == NULL || a->next->type != IMAP_ARG_LIST)
+		return -1;
+	for (const struct imap_arg *o = a->next->child; o != NULL; o = o->next) {
+		size_t i = 0;
+		while (i < sizeof(opts) / sizeof(opts[0]) && !imap_arg_is(o, opts[i].name))
+			i++;
+		if (i == sizeof(opts) / sizeof(opts[0]))
+			return -1;
+		*ret |= opts[i].bit;
+	}
+	if (*ret == 0)
+		*ret = RET_ALL;
+	*esearch = true;
+	*ap = a->next->next;
+	return 0;
+}
+
+/* Replaces the saved result (RFC 5182 2.4: with MIN and/or MAX but
+ * neither ALL nor COUNT, only those are kept). */
+static void save_result(struct selected *sel, const struct search_ctx *sc, unsigned ret)
+{
+	free(sel->saved);
+	sel->saved = NULL;
+	sel->nsaved = 0;
+	if (sc == NULL || sc->n == 0)
+		return;
+	struct imap_range *r = malloc(sc->n * sizeof(*r));
+	if (r == NULL)
+		return;   /* "$" is then empty, the safe side */
+	size_t n = 0;
+	if ((ret & (RET_MIN | RET_MAX)) != 0 && (ret & (RET_ALL | RET_COUNT)) == 0) {
+		if (ret & RET_MIN)
+			r[n++] = (struct imap_range){ sc->uids[0], sc->uids[0] };
+		if ((ret & RET_MAX) && (n == 0 || sc->uids[sc->n - 1] != r[0].lo))
+			r[n++] = (struct imap_range){ sc->uids[sc->n - 1], sc->uids[sc->n - 1] };
+	} else {
+		for (size_t i = 0; i < sc->n; i++) {
+			if (n > 0 && r[n - 1].hi + 1 == sc->uids[i])
+				r[n - 1].hi = sc->uids[i];
+			else
+				r[n++] = (struct imap_range){ sc->uids[i], sc->uids[i] };
+		}
+	}
+	sel->saved = r;
+	sel->nsaved = n;
+}
+
+static int write_result(const char *tag, const struct search_ctx *sc,
+			unsigned ret, bool esearch, bool uid, struct buffer *b)
+{
+	const uint32_t *v = uid ? sc->uids : sc->seqs;
+	if (!esearch) {
+		if (buffer_append_str(b, "* SEARCH") < 0)
+			return -1;
+		for (size_t i = 0; i < sc->n; i++)
+			if (buffer_printf(b, " %u", v[i]) < 0)
+				return -1;
+		if (sc->se->has_modseq && sc->n > 0 &&
+		    buffer_printf(b, " (MODSEQ %llu)", (unsigned long long)sc->modseq) < 0)
+			return -1;
+		return buffer_append_str(b, "\r\n");
+	}
+	if (ret == RET_SAVE)
+		return 0;   /* SAVE alone answers nothing (RFC 5182 2.4) */
+	if (buffer_printf(b, "* ESEARCH (TAG \"%s\")%s", tag, uid ? " UID" : "") < 0)
+		return -1;
+	if (sc->n > 0 && (ret & RET_MIN) && buffer_printf(b, " MIN %u", v[0]) < 0)
+		return -1;
+	if (sc->n > 0 && (ret & RET_MAX) && buffer_printf(b, " MAX %u", v[sc->n - 1]) < 0)
+		return -1;
+	if (sc->n > 0 && (ret & RET_ALL) &&
+	    (buffer_append_str(b, " ALL ") < 0 || write_uid_set(b, v, sc->n) < 0))
+		return -1;
+	if ((ret & RET_COUNT) && buffer_printf(b, " COUNT %zu", sc->n) < 0)
+		return -1;
+	if (sc->se->has_modseq && sc->n > 0 &&
+	    buffer_printf(b, " MODSEQ %llu", (unsigned long long)sc->modseq) < 0)
+		return -1;
+	return buffer_append_str(b, "\r\n");
+}
+
+void cmd_search(struct session *s, const char *tag, const struct imap_arg *args, bool uid)
+{
+	const char *err;
+	unsigned ret;
+	bool esearch;
+	if (parse_return(&args, &ret, &esearch) < 0) {
+		session_bad(s, tag, "Invalid RETURN options");
+		return;
+	}
+	if (args != NULL && imap_arg_is(args, "CHARSET")) {
+		const struct imap_arg *cs = args->next;
+		if (imap_arg_is(cs, "UTF-8") || imap_arg_is(cs, "US-ASCII")) {
+			args = cs->next;
+		} else if (imap_arg_is_string(cs)) {
+			if (ret & RET_SAVE)
+				save_result(s->sel, NULL, 0);
+			out(s, "%s NO [BADCHARSET (UTF-8 US-ASCII)] Unsupported charset\r\n", tag);
+			return;
+		} else {
+			session_bad(s, tag, "Expected a charset");
+			return;
+		}
+	}
+	size_t nodes = 0, octets = 0;
+	count_nodes(args, &nodes, &octets);
+	struct imap_search_ctx ctx = {
+		.keys = malloc((nodes + 2) * sizeof(struct imap_search_key)),
+		.max_keys = nodes + 2,
+		.ranges = malloc((octets / 2 + nodes + 1) * sizeof(struct imap_range)),
+		.max_ranges = octets / 2 + nodes + 1,
+		.max_depth = RD_IMAP_MAX_SEARCH_DEPTH,
+		.max_seq = (uint32_t)s->sel->count,
+		.max_uid = s->sel->count > 0 ? s->sel->uids[s->sel->count - 1] : 0,
+		.saved = s->sel->saved,
+		.nsaved = s->sel->nsaved,
+	};
+	struct imap_search se;
+	if (ctx.keys == NULL || ctx.ranges == NULL) {
+		out(s, "%s NO [SERVERBUG] Out of memory\r\n", tag);
+	} else if (imap_search_compile(&ctx, args, &se, &err) < 0) {
+		if (ret & RET_SAVE)
+			save_result(s->sel, NULL, 0);
+		session_bad(s, tag, err);
+	} else {
+		struct search_ctx sc = { .s = s, .se = &se };
+		struct buffer b;
+		if (se.has_modseq)
+			s->condstore = true;   /* RFC 7162 3.1: CONDSTORE-enabling */
+		if (s->sel->count > 0 &&
+		    store_fetch(s->w->store, s->sel->id, 1, ctx.max_uid, search_cb, &sc,
+				&err) != STORE_OK && sc.error == NULL)
+			sc.error = err;
+		buffer_init(&b, (size_t)12 * (sc.n + 1) + 256);
+		if (sc.error == NULL && write_result(tag, &sc, ret, esearch, uid, &b) < 0)
+			sc.error = "Result too big";
+		if (sc.error == NULL)
+			out_buf(s, &b);
+		buffer_free(&b);
+		if (ret & RET_SAVE)
+			save_result(s->sel, sc.error == NULL ? &sc : NULL, ret);
+		free(sc.seqs);
+		free(sc.uids);
+		mbox_sync(s, uid);
+		if (sc.error != NULL)
+			out(s, "%s NO %s\r\n", tag, sc.error);
+		else
+			out(s, "%s OK %sSEARCH completed\r\n", tag, uid ? "UID " : "");
+	}
+	free(ctx.keys);
+	free(ctx.ranges);
+}
