@@ -122,6 +122,9 @@
  * session's commands: a client that never reads cannot make the worker
  * queue unbounded responses (one message's FETCH may pass it once). */
 #define RD_IMAP_MAX_PENDING_OUTPUT (4u * 1024u * 1024u)
+/* Patterns in one LIST-EXTENDED "LIST ref (pat1 pat2 ...)" (RFC 5258):
+ * clients send a handful; each costs a pass over every mailbox. */
+#define RD_IMAP_MAX_LIST_PATTERNS 16u
 
 /* ---- HTTP ---- */
 /* Request head before authentication: enough for a browser's cookies. */

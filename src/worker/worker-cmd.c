@@ -1,6 +1,7 @@
 /* worker-cmd.c: command dispatch and the commands that need no selected
- * mailbox: CAPABILITY NOOP LOGOUT ID ENABLE NAMESPACE LIST LSUB SUBSCRIBE
- * UNSUBSCRIBE CREATE DELETE RENAME STATUS SELECT EXAMINE APPEND. */
+ * mailbox: CAPABILITY NOOP LOGOUT ID ENABLE NAMESPACE SUBSCRIBE UNSUBSCRIBE
+ * CREATE DELETE RENAME SELECT EXAMINE APPEND (LIST, LSUB and STATUS are in
+ * worker-list.c). */
 #include "worker/worker.h"
 #include "imap/imap-fetch.h"
 #include "mime/mime.h"
@@ -34,7 +35,7 @@ int mailbox_arg(struct session *s, const char *tag, const struct imap_arg *a,
 	return 0;
 }
 
-static void reply_store_error(struct session *s, const char *tag, int r, const char *err)
+void reply_store_error(struct session *s, const char *tag, int r, const char *err)
 {
 	switch (r) {
 	case STORE_NOT_FOUND:
@@ -53,169 +54,6 @@ static void reply_store_error(struct session *s, const char *tag, int r, const c
 		out(s, "%s NO [SERVERBUG] %s\r\n", tag, err ? err : "Store error");
 		break;
 	}
-}
-
-/* ---- LIST / LSUB ---- */
-
-struct names {
-	char **v;
-	enum store_special_use *su;
-	size_t n, cap;
-	bool oom;
-};
-
-static int names_cb(void *ctx, const struct store_mailbox_info *mb)
-{
-	struct names *l = ctx;
-	if (l->n == l->cap) {
-		size_t ncap = l->cap ? l->cap * 2 : 16;
-		char **v = realloc(l->v, ncap * sizeof(*v));
-		if (v == NULL)
-			goto oom;
-		l->v = v;
-		enum store_special_use *su = realloc(l->su, ncap * sizeof(*su));
-		if (su == NULL)
-			goto oom;
-		l->su = su;
-		l->cap = ncap;
-	}
-	if ((l->v[l->n] = strdup(mb->name)) == NULL)
-		goto oom;
-	l->su[l->n++] = mb->special_use;
-	return 0;
-oom:
-	l->oom = true;
-	return 1;
-}
-
-static void names_free(struct names *l)
-{
-	for (size_t i = 0; i < l->n; i++)
-		free(l->v[i]);
-	free(l->v);
-	free(l->su);
-}
-
-static bool has_child(const struct names *l, const char *name)
-{
-	size_t n = strlen(name);
-	for (size_t i = 0; i < l->n; i++)
-		if (strncmp(l->v[i], name, n) == 0 && l->v[i][n] == '/')
-			return true;
-	return false;
-}
-
-static bool exists(const struct names *l, const char *name, size_t len)
-{
-	for (size_t i = 0; i < l->n; i++)
-		if (strlen(l->v[i]) == len && strncmp(l->v[i], name, len) == 0)
-			return true;
-	return false;
-}
-
-/* A store name as the client sees it: modified UTF-7, quoted. */
-static int write_name(struct buffer *b, const char *name)
-{
-	char enc[RD_STORE_MAX_MAILBOX_NAME * 3 + 1];
-	if (imap_mutf7_encode(name, enc, sizeof(enc)) < 0)
-		return imap_write_cstring(b, name);   /* not UTF-8: sent as it is */
-	return imap_write_cstring(b, enc);
-}
-
-static void list_line(struct session *s, const char *cmd, const char *attrs, const char *name)
-{
-	struct buffer b;
-	buffer_init(&b, RD_IMAP_MAX_LINE);
-	if (buffer_printf(&b, "* %s (%s) \"/\" ", cmd, attrs) == 0 &&
-	    write_name(&b, name) == 0 && buffer_append_str(&b, "\r\n") == 0)
-		out_buf(s, &b);
-	buffer_free(&b);
-}
-
-static void cmd_list(struct session *s, const char *tag, const struct imap_arg *args, bool lsub)
-{
-	const char *cmd = lsub ? "LSUB" : "LIST";
-	char ref[RD_STORE_MAX_MAILBOX_NAME + 1], pat[RD_STORE_MAX_MAILBOX_NAME + 1];
-	char joined[2 * RD_STORE_MAX_MAILBOX_NAME + 2], full[2 * RD_STORE_MAX_MAILBOX_NAME + 2];
-	const char *err;
-	bool special_only = false, subscribed = false;
-	if (args != NULL && args->type == IMAP_ARG_LIST && !lsub) {
-		/* LIST-EXTENDED is not advertised, but clients that see
-		 * SPECIAL-USE send "LIST (SPECIAL-USE) ..." (RFC 6154 3); the
-		 * options understood are honoured, RETURN options ignored since
-		 * every reply carries the child and special-use attributes */
-		for (const struct imap_arg *o = args->child; o != NULL; o = o->next) {
-			if (imap_arg_is(o, "SPECIAL-USE"))
-				special_only = true;
-			else if (imap_arg_is(o, "SUBSCRIBED"))
-				subscribed = true;
-			else if (!imap_arg_is(o, "REMOTE") && !imap_arg_is(o, "RECURSIVEMATCH")) {
-				session_bad(s, tag, "Unknown LIST selection option");
-				return;
-			}
-		}
-		args = args->next;
-	}
-	const struct imap_arg *pata = args != NULL ? args->next : NULL;
-	const struct imap_arg *extra = pata != NULL ? pata->next : NULL;
-	if (extra != NULL && !lsub && imap_arg_is(extra, "RETURN") && extra->next != NULL &&
-	    extra->next->type == IMAP_ARG_LIST && extra->next->next == NULL) {
-		for (const struct imap_arg *o = extra->next->child; o != NULL; o = o->next)
-			if (imap_arg_is(o, "SUBSCRIBED"))
-				subscribed = true;
-		extra = NULL;
-	}
-	if (args == NULL || pata == NULL || extra != NULL ||
-	    imap_arg_copy(args, ref, sizeof(ref)) < 0 || imap_arg_copy(pata, pat, sizeof(pat)) < 0) {
-		session_bad(s, tag, "Expected reference and mailbox pattern");
-		return;
-	}
-	if (pat[0] == '\0') {
-		out(s, "* %s (\\Noselect) \"/\" \"\"\r\n%s OK %s completed\r\n", cmd, tag, cmd);
-		return;
-	}
-	snprintf(joined, sizeof(joined), "%s%s", ref, pat);
-	if (imap_mutf7_decode(joined, full, sizeof(full)) < 0) {
-		session_bad(s, tag, "Invalid mailbox pattern (modified UTF-7)");
-		return;
-	}
-	if (strncasecmp(full, "INBOX", 5) == 0 && (full[5] == '\0' || full[5] == '/'))
-		memcpy(full, "INBOX", 5);
-	struct names l = { 0 };
-	int r = store_mailbox_list(s->w->store, names_cb, &l, &err);
-	if (r != STORE_OK || l.oom) {
-		names_free(&l);
-		reply_store_error(s, tag, r != STORE_OK ? r : STORE_ERROR, l.oom ? "Out of memory" : err);
-		return;
-	}
-	for (size_t i = 0; i < l.n; i++) {
-		const char *name = l.v[i];
-		/* ancestors that are not mailboxes themselves, once each */
-		for (const char *sl = strchr(name, '/'); sl != NULL; sl = strchr(sl + 1, '/')) {
-			size_t plen = (size_t)(sl - name);
-			char parent[RD_STORE_MAX_MAILBOX_NAME + 1];
-			memcpy(parent, name, plen);
-			parent[plen] = '\0';
-			if (special_only || exists(&l, parent, plen) || !imap_list_match(full, parent))
-				continue;
-			bool first = true;
-			for (size_t k = 0; k < i && first; k++)
-				if (strncmp(l.v[k], parent, plen) == 0 && l.v[k][plen] == '/')
-					first = false;
-			if (first)
-				list_line(s, cmd, "\\Noselect \\HasChildren", parent);
-		}
-		const char *su = store_special_use_name(l.su[i]);
-		if (!imap_list_match(full, name) || (special_only && su == NULL))
-			continue;
-		char attrs[80];
-		snprintf(attrs, sizeof(attrs), "%s%s%s%s",
-			 has_child(&l, name) ? "\\HasChildren" : "\\HasNoChildren",
-			 subscribed ? " \\Subscribed" : "", su ? " " : "", su ? su : "");
-		list_line(s, cmd, attrs, name);
-	}
-	names_free(&l);
-	out(s, "%s OK %s completed\r\n", tag, cmd);
 }
 
 /* ---- mailbox management ---- */
@@ -305,64 +143,6 @@ static void cmd_rename(struct session *s, const char *tag, const struct imap_arg
 	if (s->sel != NULL && strcmp(s->sel->name, from) == 0)
 		snprintf(s->sel->name, sizeof(s->sel->name), "%s", to);
 	out(s, "%s OK RENAME completed\r\n", tag);
-}
-
-static void cmd_status(struct session *s, const char *tag, const struct imap_arg *args)
-{
-	char name[RD_STORE_MAX_MAILBOX_NAME + 1];
-	struct store_mailbox_info mb;
-	const char *err;
-	if (args == NULL || args->next == NULL || args->next->type != IMAP_ARG_LIST ||
-	    args->next->count == 0 || args->next->next != NULL) {
-		session_bad(s, tag, "Expected mailbox and status items");
-		return;
-	}
-	if (mailbox_arg(s, tag, args, name, sizeof(name)) < 0)
-		return;
-	struct buffer b;
-	buffer_init(&b, RD_IMAP_MAX_LINE);
-	for (const struct imap_arg *a = args->next->child; a != NULL; a = a->next)
-		if (!imap_arg_is(a, "MESSAGES") && !imap_arg_is(a, "UIDNEXT") &&
-		    !imap_arg_is(a, "UIDVALIDITY") && !imap_arg_is(a, "UNSEEN") &&
-		    !imap_arg_is(a, "RECENT") && !imap_arg_is(a, "SIZE") &&
-		    !imap_arg_is(a, "HIGHESTMODSEQ")) {
-			buffer_free(&b);
-			session_bad(s, tag, "Unknown STATUS item");
-			return;
-		}
-	int r = store_mailbox_get(s->w->store, name, &mb, &err);
-	if (r != STORE_OK) {
-		buffer_free(&b);
-		reply_store_error(s, tag, r, err);
-		return;
-	}
-	(void)buffer_append_str(&b, "* STATUS ");
-	(void)write_name(&b, name);
-	(void)buffer_append_str(&b, " (");
-	for (const struct imap_arg *a = args->next->child; a != NULL; a = a->next) {
-		const char *sp = a == args->next->child ? "" : " ";
-		if (imap_arg_is(a, "MESSAGES"))
-			(void)buffer_printf(&b, "%sMESSAGES %llu", sp, (unsigned long long)mb.messages);
-		else if (imap_arg_is(a, "UIDNEXT"))
-			(void)buffer_printf(&b, "%sUIDNEXT %u", sp, mb.uidnext);
-		else if (imap_arg_is(a, "UIDVALIDITY"))
-			(void)buffer_printf(&b, "%sUIDVALIDITY %u", sp, mb.uidvalidity);
-		else if (imap_arg_is(a, "UNSEEN"))
-			(void)buffer_printf(&b, "%sUNSEEN %llu", sp, (unsigned long long)mb.unseen);
-		else if (imap_arg_is(a, "RECENT"))
-			(void)buffer_printf(&b, "%sRECENT 0", sp);
-		else if (imap_arg_is(a, "HIGHESTMODSEQ")) {
-			s->condstore = true;   /* RFC 7162 3.1: a CONDSTORE-enabling command */
-			(void)buffer_printf(&b, "%sHIGHESTMODSEQ %llu", sp,
-					    (unsigned long long)mb.highestmodseq);
-		}
-		else
-			(void)buffer_printf(&b, "%sSIZE %llu", sp, (unsigned long long)mb.total_size);
-	}
-	(void)buffer_append_str(&b, ")\r\n");
-	out_buf(s, &b);
-	buffer_free(&b);
-	out(s, "%s OK STATUS completed\r\n", tag);
 }
 
 /* SELECT parameters (RFC 4466 2.4): (CONDSTORE) or (QRESYNC (uidvalidity

@@ -106,6 +106,13 @@ int mailbox_arg(struct session *s, const char *tag, const struct imap_arg *a,
 int parse_flag_list(const struct imap_arg *list, unsigned *flags_r, const char **kws,
 		    size_t *nkws, char kwbuf[][RD_STORE_MAX_KEYWORD_LEN + 1]);
 
+/* NO with the response code for a store_ret. */
+void reply_store_error(struct session *s, const char *tag, int r, const char *err);
+
+/* worker-list.c */
+void cmd_list(struct session *s, const char *tag, const struct imap_arg *args, bool lsub);
+void cmd_status(struct session *s, const char *tag, const struct imap_arg *args);
+
 /* worker-cmd-msg.c: commands on the selected mailbox; true if handled. */
 bool cmd_selected(struct session *s, struct imap_cmd *cmd, const char *name,
 		  const struct imap_arg *args, bool uid);

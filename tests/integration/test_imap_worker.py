@@ -505,3 +505,30 @@ def test_esearch_and_searchres(srv):
         assert [x.split()[0] for x in fetch_lines(u)] == [b"2"], u
         typ, _, u = raw(m, "SEARCH", "RETURN", "(BOGUS)", "ALL")
         assert typ == "BAD"
+
+
+def test_list_extended_and_list_status(srv):
+    user = USERS[13]
+    deliver3(srv, user)
+    with session(srv, user) as m:
+        ok(m.create("Proj/2024"))
+        typ, _, u = raw(m, "LIST", '""', "*", "RETURN", "(STATUS (MESSAGES UIDNEXT))")
+        assert typ == "OK", u
+        assert b'"INBOX" (MESSAGES 3 UIDNEXT 4)' in u["STATUS"], u
+        assert b'"Sent" (MESSAGES 0 UIDNEXT 1)' in u["STATUS"], u
+        assert not any(x.startswith(b'"Proj" ') for x in u["STATUS"])   # not a mailbox
+        typ, _, u = raw(m, "LIST", "(SPECIAL-USE)", '""', "*", "RETURN", "(SPECIAL-USE)")
+        assert sorted(u["LIST"]) == sorted([
+            b'(\\HasNoChildren \\Archive) "/" "Archive"', b'(\\HasNoChildren \\Drafts) "/" "Drafts"',
+            b'(\\HasNoChildren \\Junk) "/" "Junk"', b'(\\HasNoChildren \\Sent) "/" "Sent"',
+            b'(\\HasNoChildren \\Trash) "/" "Trash"']), u
+        typ, _, u = raw(m, "LIST", '""', '("INBOX" "Sent")', "RETURN", "(CHILDREN SUBSCRIBED)")
+        assert u["LIST"] == [b'(\\HasNoChildren \\Subscribed) "/" "INBOX"',
+                             b'(\\HasNoChildren \\Subscribed \\Sent) "/" "Sent"'], u
+        typ, _, u = raw(m, "LIST", "(SUBSCRIBED RECURSIVEMATCH)", '""', "P%")
+        assert u["LIST"] == [b'(\\NonExistent \\HasChildren) "/" "Proj" ("CHILDINFO" ("SUBSCRIBED"))'], u
+        typ, _, u = raw(m, "LIST", "(SUBSCRIBED)", '""', "Proj*")
+        assert u["LIST"] == [b'(\\HasNoChildren \\Subscribed) "/" "Proj/2024"'], u
+        assert raw(m, "LIST", "(RECURSIVEMATCH)", '""', "*")[0] == "BAD"
+        assert raw(m, "LIST", '""', "*", "RETURN", "(STATUS (BOGUS))")[0] == "BAD"
+        assert b"LIST-EXTENDED" in ok(m.capability())[0] and b"LIST-STATUS" in ok(m.capability())[0]
