@@ -1,9 +1,11 @@
 /* libFuzzer target: post-login IMAP framing, parsing, sequence sets,
  * search compilation and evaluation, FETCH item parsing and response
- * writing (the input doubling as the message), over one input. */
+ * writing (the input doubling as the message, BINARY[] included), and the
+ * base64 / quoted-printable decoders, over one input. */
 #include "imap/imap-args.h"
 #include "imap/imap-search.h"
 #include "imap/imap-fetch.h"
+#include "imap/imap-binary.h"
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +33,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct imap_search_ctx sc = { .keys = keys, .max_keys = 128, .ranges = ranges,
 					      .max_ranges = 64, .max_depth = 8,
 					      .max_seq = 5, .max_uid = 9 };
+		static const struct imap_range saved = { 2, 4 };   /* "$" */
+		sc.saved = &saved;
+		sc.nsaved = 1;
 		struct imap_search se;
 		(void)imap_seqset_parse(cmd.args->data, cmd.args->len, 7, ranges, 64, &err);
 		if (imap_search_compile(&sc, cmd.args, &se, &err) == 0) {
@@ -65,6 +70,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)imap_arg_copy(cmd.args, name, sizeof(name));
 		(void)imap_list_match((const char *)copy, "INBOX/a/b");
 	}
+	struct buffer dec;
+	buffer_init(&dec, 1u << 20);
+	(void)imap_base64_decode(data, size, &dec);
+	buffer_reset(&dec);
+	(void)imap_qp_decode(data, size, &dec);
+	(void)imap_cte_parse(data, size);
+	buffer_free(&dec);
 	free(copy);
 	return 0;
 }

@@ -313,6 +313,14 @@ static int parse_value(struct pstate *p, unsigned depth, struct imap_arg **r)
 		return parse_quoted(p, a);
 	case '{':
 		return parse_literal(p, a);
+	case '~':
+		/* RFC 3516 literal8 "~{n}": the framing already took it as a
+		 * literal (it looks at the "{n}" ending the line) */
+		if (p->pos + 1 < p->len && p->buf[p->pos + 1] == '{') {
+			p->pos++;
+			return parse_literal(p, a);
+		}
+		return parse_atom(p, a);
 	default:
 		return parse_atom(p, a);
 	}

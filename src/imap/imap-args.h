@@ -63,7 +63,7 @@ enum imap_arg_type {
 			     * \Flags, sequence sets and list wildcards */
 	IMAP_ARG_NUMBER,    /* all digits, fits 64 bits; data/len still set */
 	IMAP_ARG_QUOTED,
-	IMAP_ARG_LITERAL,
+	IMAP_ARG_LITERAL,   /* {n}, {n+} or literal8 ~{n} (RFC 3516) */
 	IMAP_ARG_NIL,
 	IMAP_ARG_LIST,
 };

@@ -2,6 +2,7 @@
  * string and flag writers, and the minimal structure fallback (see
  * imap-fetch.h). */
 #include "imap/imap-fetch.h"
+#include "imap/imap-binary.h"
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -189,6 +190,38 @@ static int parse_body_item(struct imap_fetch *f, const uint8_t *s, size_t len,
 	return 0;
 }
 
+/* BINARY[part]<partial>, BINARY.PEEK[...] and BINARY.SIZE[part] (RFC 3516
+ * 3: section-binary holds part numbers only). The section grammar is the
+ * BODY one, so it is parsed as such and then narrowed. */
+static int parse_binary_item(struct imap_fetch *f, const uint8_t *s, size_t len,
+			     const char **error_r)
+{
+	bool size = starts(s, len, "BINARY.SIZE[");
+	bool peek = starts(s, len, "BINARY.PEEK[");
+	size_t bl = size || peek ? 12 : 7;      /* "BINARY.SIZE[" or "BINARY[" */
+	size_t hl = size || peek ? 10 : 5;      /* "BODY.PEEK[" or "BODY[" */
+	uint8_t tmp[RD_IMAP_MAX_SECTION + 64];
+	if (hl + len - bl > sizeof(tmp)) {
+		*error_r = "Invalid section";
+		return -1;
+	}
+	/* rewritten as BODY[...] / BODY.PEEK[...] for the shared parser; spec
+	 * is pointed back into the command afterwards */
+	memcpy(tmp, size || peek ? "BODY.PEEK[" : "BODY[", hl);
+	memcpy(tmp + hl, s + bl, len - bl);
+	if (parse_body_item(f, tmp, hl + len - bl, error_r) < 0)
+		return -1;
+	struct imap_fetch_item *it = &f->items[f->n - 1];
+	it->spec = s + bl;
+	it->fields = NULL;
+	if (it->section != SEC_ALL || (size && it->partial)) {
+		*error_r = "Invalid BINARY section";
+		return -1;
+	}
+	it->att = size ? FA_BINARY_SIZE : FA_BINARY;
+	return 0;
+}
+
 static int parse_one(struct imap_fetch *f, const struct imap_arg *a, const char **error_r)
 {
 	if (a->type != IMAP_ARG_ATOM) {
@@ -200,6 +233,9 @@ static int parse_one(struct imap_fetch *f, const struct imap_arg *a, const char 
 			return add_item(f, simple_atts[i].att, error_r);
 	if (starts(a->data, a->len, "BODY[") || starts(a->data, a->len, "BODY.PEEK["))
 		return parse_body_item(f, a->data, a->len, error_r);
+	if (starts(a->data, a->len, "BINARY[") || starts(a->data, a->len, "BINARY.PEEK[") ||
+	    starts(a->data, a->len, "BINARY.SIZE["))
+		return parse_binary_item(f, a->data, a->len, error_r);
 	*error_r = "Unknown FETCH item";
 	return -1;
 }
@@ -264,6 +300,9 @@ enum imap_fetch_need imap_fetch_plan(const struct imap_fetch *f, uint64_t total,
 			break;
 		case FA_RFC822: case FA_RFC822_HEADER: case FA_RFC822_TEXT:
 			n = FETCH_NEED_ALL;
+			break;
+		case FA_BINARY: case FA_BINARY_SIZE:
+			n = it->part[0] != '\0' ? FETCH_NEED_STRUCTURE : FETCH_NEED_ALL;
 			break;
 		case FA_SECTION:
 			if (it->part[0] != '\0')
@@ -511,6 +550,8 @@ static int write_item(const struct imap_fetch_item *it, const struct imap_fetch_
 		return buffer_printf(out, "BODY %s", m->body ? m->body : "NIL");
 	case FA_SECTION:
 		return write_section(it, m, out, tmp, error_r);
+	case FA_BINARY: case FA_BINARY_SIZE:
+		return imap_binary_write(it, m, out, tmp, error_r);
 	case FA_RFC822:
 	case FA_RFC822_HEADER:
 	case FA_RFC822_TEXT:
@@ -553,9 +594,7 @@ int imap_fetch_write(const struct imap_fetch *f, const struct imap_fetch_msg *m,
 
 /* ---- minimal structure fallback ---- */
 
-/* The first header field called name in header h, unfolded (CR and LF
- * dropped) and trimmed, into tmp; NULL if absent. */
-static const uint8_t *header_value(const uint8_t *h, size_t hlen, const char *name,
+const uint8_t *imap_header_value(const uint8_t *h, size_t hlen, const char *name,
 				   struct buffer *tmp, size_t *len_r)
 {
 	size_t nlen = strlen(name), i = 0;
@@ -686,20 +725,20 @@ static int simple_envelope(const uint8_t *h, size_t hlen, struct buffer *out, st
 	if (buffer_append_u8(out, '(') < 0)
 		return -1;
 	for (size_t i = 0; i < 2; i++) {
-		v = header_value(h, hlen, strs1[i], tmp, &n);
+		v = imap_header_value(h, hlen, strs1[i], tmp, &n);
 		if (imap_write_string(out, v, n) < 0 || buffer_append_u8(out, ' ') < 0)
 			return -1;
 	}
 	for (size_t i = 0; i < 6; i++) {
-		v = header_value(h, hlen, addrs[i], tmp, &n);
+		v = imap_header_value(h, hlen, addrs[i], tmp, &n);
 		if (v == NULL && (i == 1 || i == 2))   /* Sender, Reply-To default to From */
-			v = header_value(h, hlen, "From", tmp, &n);
+			v = imap_header_value(h, hlen, "From", tmp, &n);
 		if (write_address_list(out, v, v != NULL ? n : 0) < 0 ||
 		    buffer_append_u8(out, ' ') < 0)
 			return -1;
 	}
 	for (size_t i = 0; i < 2; i++) {
-		v = header_value(h, hlen, strs2[i], tmp, &n);
+		v = imap_header_value(h, hlen, strs2[i], tmp, &n);
 		if (imap_write_string(out, v, n) < 0 ||
 		    buffer_append_str(out, i == 0 ? " " : ")") < 0)
 			return -1;
@@ -725,10 +764,10 @@ static int simple_body(const uint8_t *h, size_t hlen, const uint8_t *body, size_
 {
 	char type[64] = "TEXT", subtype[64] = "PLAIN", charset[64] = "US-ASCII", enc[32] = "7BIT";
 	size_t n;
-	const uint8_t *v = header_value(h, hlen, "Content-Transfer-Encoding", tmp, &n);
+	const uint8_t *v = imap_header_value(h, hlen, "Content-Transfer-Encoding", tmp, &n);
 	if (v != NULL && n > 0)
 		upper_token(v, n, enc, sizeof(enc));
-	v = header_value(h, hlen, "Content-Type", tmp, &n);
+	v = imap_header_value(h, hlen, "Content-Type", tmp, &n);
 	if (v != NULL) {
 		const uint8_t *slash = memchr(v, '/', n), *semi = memchr(v, ';', n);
 		if (slash != NULL && (semi == NULL || slash < semi)) {

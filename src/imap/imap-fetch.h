@@ -25,6 +25,7 @@ enum imap_fetch_att {
 	FA_UID, FA_FLAGS, FA_INTERNALDATE, FA_RFC822_SIZE, FA_ENVELOPE,
 	FA_BODYSTRUCTURE, FA_BODY, FA_SECTION, FA_RFC822, FA_RFC822_HEADER,
 	FA_RFC822_TEXT, FA_MODSEQ,
+	FA_BINARY, FA_BINARY_SIZE,  /* RFC 3516, written by imap-binary.c */
 };
 
 enum imap_section {
@@ -100,6 +101,11 @@ int imap_write_string(struct buffer *out, const uint8_t *s, size_t len);
 int imap_write_cstring(struct buffer *out, const char *s);
 /* "(\Seen \Flagged kw ...)" */
 int imap_write_flags(struct buffer *out, unsigned flags, const char *keywords);
+
+/* The first header field called name in h[0..hlen), unfolded (CR and LF
+ * dropped) and trimmed, in tmp (reset first); NULL if absent. */
+const uint8_t *imap_header_value(const uint8_t *h, size_t hlen, const char *name,
+				 struct buffer *tmp, size_t *len_r);
 
 /* The minimal structure fallback: ENVELOPE from the top header (Date,
  * Subject, From, Sender, Reply-To, To, Cc, Bcc, In-Reply-To, Message-ID),

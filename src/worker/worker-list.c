@@ -1,6 +1,8 @@
 /* worker-list.c: LIST and LSUB with LIST-EXTENDED (RFC 5258) selection and
  * return options, LIST-STATUS (RFC 5819) and SPECIAL-USE (RFC 6154), and
- * STATUS (with HIGHESTMODSEQ, RFC 7162, and SIZE, RFC 8438).
+ * STATUS (with HIGHESTMODSEQ, RFC 7162, SIZE, RFC 8438, and APPENDLIMIT,
+ * RFC 7889: the capability is sent without a value, since imap-login
+ * advertises before the worker's configured limit is known).
  *
  * There is no subscription table: every mailbox counts as subscribed, so
  * the SUBSCRIBED selection lists the existing mailboxes, and hierarchy
@@ -18,6 +20,7 @@
 
 static const char *const status_items[] = {
 	"MESSAGES", "UIDNEXT", "UIDVALIDITY", "UNSEEN", "RECENT", "SIZE", "HIGHESTMODSEQ",
+	"APPENDLIMIT",
 };
 #define NSTATUS (sizeof(status_items) / sizeof(status_items[0]))
 
@@ -68,6 +71,8 @@ static void status_write(struct session *s, const char *name, const struct imap_
 			v = 0;   /* no \Recent in this server */
 		else if (imap_arg_is(a, "SIZE"))
 			v = mb->total_size;
+		else if (imap_arg_is(a, "APPENDLIMIT"))
+			v = s->w->max_message;   /* RFC 7889: one limit for every mailbox */
 		else {
 			s->condstore = true;   /* RFC 7162 3.1: a CONDSTORE-enabling item */
 			v = mb->highestmodseq;

@@ -532,3 +532,40 @@ def test_list_extended_and_list_status(srv):
         assert raw(m, "LIST", "(RECURSIVEMATCH)", '""', "*")[0] == "BAD"
         assert raw(m, "LIST", '""', "*", "RETURN", "(STATUS (BOGUS))")[0] == "BAD"
         assert b"LIST-EXTENDED" in ok(m.capability())[0] and b"LIST-STATUS" in ok(m.capability())[0]
+
+
+def test_appendlimit_and_binary(srv):
+    user = USERS[14]
+    with session(srv, user) as m:
+        caps = ok(m.capability())[0].split()
+        assert b"APPENDLIMIT" in caps and b"BINARY" in caps
+        st = ok(m.status("INBOX", "(APPENDLIMIT MESSAGES)"))[0]
+        limit = int(re.search(rb"APPENDLIMIT (\d+)", st)[1])
+        assert limit > 1024 * 1024, st
+        payload = bytes(range(256)) * 4   # with NUL octets
+        import base64
+        b64 = base64.encodebytes(payload).replace(b"\n", b"\r\n")
+        msg = (b"From: a@x.test\r\nSubject: bin\r\nMIME-Version: 1.0\r\n"
+               b"Content-Type: multipart/mixed; boundary=XX\r\n\r\n"
+               b"--XX\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+               b"caf=C3=A9 =\r\nau lait\r\n"
+               b"--XX\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+               + b64 + b"--XX--\r\n")
+        ok(m.append("INBOX", None, None, msg))
+        ok(m.select("INBOX"))
+        typ, data = m.fetch("1", "(BINARY.SIZE[2] BINARY.PEEK[2] BINARY.PEEK[1])")
+        assert typ == "OK", data
+        head = b"".join(x[0] if isinstance(x, tuple) else x for x in data)
+        assert b"BINARY.SIZE[2] 1024" in head, head
+        parts = [x for x in data if isinstance(x, tuple)]
+        assert parts[0][0].endswith(b"BINARY[2] ~{1024}") and parts[0][1] == payload
+        assert parts[1][1] == "café au lait".encode()   # the CRLF before "--XX" is the boundary's
+        typ, data = m.fetch("1", "BINARY.PEEK[2]<256.4>")
+        assert data[0][1] == bytes([0, 1, 2, 3]), data
+        assert b"\\Seen" not in ok(m.fetch("1", "FLAGS"))[0]
+        # a literal8 in APPEND (RFC 3516 4.4) carries NUL octets
+        typ, data, _ = raw(m, "APPEND", "Drafts", "~{8+}\r\nx\x00y\r\n\r\nz")
+        assert typ == "OK", data
+        ok(m.select("Drafts"))
+        typ, data = m.fetch("1", "BINARY.PEEK[]")
+        assert data[0][0].endswith(b"BINARY[] ~{8}") and data[0][1] == b"x\x00y\r\n\r\nz", data
