@@ -18,7 +18,8 @@
  *   mboxo file this turns an original ">From " into "From ", which is the
  *   one ambiguity the mboxo format leaves.
  * - Every line ends in CRLF on output, whether it ended in LF or CRLF; a
- *   bare CR inside a line is kept. A last line without a newline gets one.
+ *   bare CR inside a line is kept. A last line without a newline gets one
+ *   (a CR ending the file counts as the line's end).
  * - The empty line that mbox writers put before each separator (and at the
  *   end of the file) is not part of the message; only that one is dropped.
  * - Text before the first separator is not a message: its octets (blank
