@@ -25,8 +25,16 @@ int mailbox_arg(struct session *s, const char *tag, const struct imap_arg *a,
 		session_bad(s, tag, "Expected a mailbox name");
 		return -1;
 	}
-	/* IMAP4rev1 names are modified UTF-7 on the wire, UTF-8 in the store */
-	if (imap_mutf7_decode(raw, dst, dstlen) < 0) {
+	/* IMAP4rev1 names are modified UTF-7 on the wire, UTF-8 in the store;
+	 * after ENABLE UTF8=ACCEPT they are UTF-8 (RFC 6855 3), which the
+	 * store checks */
+	if (s->utf8) {
+		if (strlen(raw) >= dstlen) {
+			session_bad(s, tag, "Mailbox name too long");
+			return -1;
+		}
+		memcpy(dst, raw, strlen(raw) + 1);
+	} else if (imap_mutf7_decode(raw, dst, dstlen) < 0) {
 		session_bad(s, tag, "Invalid mailbox name (modified UTF-7)");
 		return -1;
 	}
@@ -322,6 +330,10 @@ static void cmd_append(struct session *s, const char *tag, const struct imap_arg
 		}
 		a = a->next;
 	}
+	if (a != NULL && imap_arg_is(a, "UTF8") && s->utf8 && a->next != NULL &&
+	    a->next->type == IMAP_ARG_LIST && a->next->count == 1 && a->next->next == NULL &&
+	    a->next->child->type == IMAP_ARG_LITERAL)
+		a = a->next->child;   /* RFC 6855 4: APPEND ... UTF8 (~{n}...) */
 	if (a == NULL || (a->type != IMAP_ARG_LITERAL && a->type != IMAP_ARG_QUOTED) ||
 	    a->next != NULL) {
 		session_bad(s, tag, "Expected the message as a literal");
@@ -364,7 +376,8 @@ static void cmd_append(struct session *s, const char *tag, const struct imap_arg
 }
 
 /* RFC 5161: lists what this command newly turned on; unknown names are
- * ignored, as the RFC asks. QRESYNC implies CONDSTORE (RFC 7162 3.2.3). */
+ * ignored, as the RFC asks. QRESYNC implies CONDSTORE (RFC 7162 3.2.3).
+ * IMAP4rev2 is not offered, so ENABLE IMAP4rev2 turns nothing on. */
 static void cmd_enable(struct session *s, const char *tag, const struct imap_arg *args)
 {
 	struct buffer b;
@@ -377,6 +390,9 @@ static void cmd_enable(struct session *s, const char *tag, const struct imap_arg
 		} else if (imap_arg_is(a, "QRESYNC") && !s->qresync) {
 			s->qresync = s->condstore = true;
 			(void)buffer_append_str(&b, " QRESYNC");
+		} else if (imap_arg_is(a, "UTF8=ACCEPT") && !s->utf8) {
+			s->utf8 = true;
+			(void)buffer_append_str(&b, " UTF8=ACCEPT");
 		}
 	}
 	(void)buffer_append_str(&b, "\r\n");

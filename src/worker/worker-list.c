@@ -38,11 +38,12 @@ static bool status_items_ok(const struct imap_arg *list)
 	return true;
 }
 
-/* A store name as the client sees it: modified UTF-7, quoted. */
-static int write_name(struct buffer *b, const char *name)
+/* A store name as the client sees it: modified UTF-7, or UTF-8 after
+ * ENABLE UTF8=ACCEPT; quoted when it can be. */
+static int write_name(struct session *s, struct buffer *b, const char *name)
 {
 	char enc[RD_STORE_MAX_MAILBOX_NAME * 3 + 1];
-	if (imap_mutf7_encode(name, enc, sizeof(enc)) < 0)
+	if (s->utf8 || imap_mutf7_encode(name, enc, sizeof(enc)) < 0)
 		return imap_write_cstring(b, name);   /* not UTF-8: sent as it is */
 	return imap_write_cstring(b, enc);
 }
@@ -54,7 +55,7 @@ static void status_write(struct session *s, const char *name, const struct imap_
 	struct buffer b;
 	buffer_init(&b, RD_IMAP_MAX_LINE);
 	(void)buffer_append_str(&b, "* STATUS ");
-	(void)write_name(&b, name);
+	(void)write_name(s, &b, name);
 	(void)buffer_append_str(&b, " (");
 	for (const struct imap_arg *a = items->child; a != NULL; a = a->next) {
 		const char *sp = a == items->child ? "" : " ";
@@ -184,7 +185,7 @@ static void list_line(struct session *s, const struct list_req *q, const char *a
 	struct buffer b;
 	buffer_init(&b, RD_IMAP_MAX_LINE);
 	if (buffer_printf(&b, "* %s (%s) \"/\" ", q->cmd, attrs) == 0 &&
-	    write_name(&b, name) == 0 &&
+	    write_name(s, &b, name) == 0 &&
 	    (!childinfo || buffer_append_str(&b, " (\"CHILDINFO\" (\"SUBSCRIBED\"))") == 0) &&
 	    buffer_append_str(&b, "\r\n") == 0)
 		out_buf(s, &b);
@@ -241,8 +242,8 @@ static int list_return_opts(const struct imap_arg *a, struct list_req *q, const 
 
 /* ref + one pattern into q->pats[q->npats++], as UTF-8 with INBOX
  * canonical; -1 with *why_r. */
-static int add_pattern(struct list_req *q, const char *ref, const struct imap_arg *p,
-		       const char **why_r)
+static int add_pattern(struct session *s, struct list_req *q, const char *ref,
+		       const struct imap_arg *p, const char **why_r)
 {
 	char pat[RD_STORE_MAX_MAILBOX_NAME + 1];
 	char joined[2 * RD_STORE_MAX_MAILBOX_NAME + 2];
@@ -252,7 +253,9 @@ static int add_pattern(struct list_req *q, const char *ref, const struct imap_ar
 	}
 	char *full = q->pats[q->npats];
 	snprintf(joined, sizeof(joined), "%s%s", ref, pat);
-	if (imap_mutf7_decode(joined, full, sizeof(q->pats[0])) < 0) {
+	if (s->utf8)
+		memcpy(full, joined, strlen(joined) + 1);
+	else if (imap_mutf7_decode(joined, full, sizeof(q->pats[0])) < 0) {
 		*why_r = "Invalid mailbox pattern (modified UTF-7)";
 		return -1;
 	}
@@ -329,14 +332,14 @@ void cmd_list(struct session *s, const char *tag, const struct imap_arg *args, b
 		goto bad;
 	if (pata->type == IMAP_ARG_LIST && !lsub && pata->child != NULL) {
 		for (const struct imap_arg *p = pata->child; p != NULL; p = p->next)
-			if (add_pattern(q, ref, p, &err) < 0)
+			if (add_pattern(s, q, ref, p, &err) < 0)
 				goto bad;
 	} else if (imap_arg_is_string(pata) && pata->len == 0) {
 		/* RFC 3501 6.3.8: the hierarchy delimiter and root */
 		out(s, "* %s (\\Noselect) \"/\" \"\"\r\n%s OK %s completed\r\n", q->cmd, tag, q->cmd);
 		free(q);
 		return;
-	} else if (add_pattern(q, ref, pata, &err) < 0) {
+	} else if (add_pattern(s, q, ref, pata, &err) < 0) {
 		goto bad;
 	}
 	struct names l = { 0 };

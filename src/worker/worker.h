@@ -62,6 +62,7 @@ struct session {
 	bool idling;
 	bool condstore;         /* RFC 7162: MODSEQ in every FETCH of flags */
 	bool qresync;           /* RFC 7162 3.2: VANISHED instead of EXPUNGE */
+	bool utf8;              /* RFC 6855 UTF8=ACCEPT: names in UTF-8 */
 	char idle_tag[IMAP_PARSE_TAG_MAX + 1];
 	struct event *idle_ev;
 	struct selected *sel;   /* NULL when nothing is selected */
@@ -96,7 +97,8 @@ void session_idle_start(struct session *s, const char *tag);
 
 /* worker-cmd.c: runs one parsed command. */
 void cmd_dispatch(struct session *s, struct imap_cmd *cmd);
-/* "INBOX" in any case becomes INBOX; copies a mailbox argument into dst.
+/* "INBOX" in any case becomes INBOX; copies a mailbox argument into dst
+ * (from modified UTF-7 unless the session enabled UTF8=ACCEPT).
  * Returns -1 (after replying BAD) if the argument is no usable name. */
 int mailbox_arg(struct session *s, const char *tag, const struct imap_arg *a,
 		char *dst, size_t dstlen);

@@ -569,3 +569,23 @@ def test_appendlimit_and_binary(srv):
         ok(m.select("Drafts"))
         typ, data = m.fetch("1", "BINARY.PEEK[]")
         assert data[0][0].endswith(b"BINARY[] ~{8}") and data[0][1] == b"x\x00y\r\n\r\nz", data
+
+
+def test_utf8_accept(srv):
+    user = USERS[15]
+    with session(srv, user) as m:
+        ok(m.create("&AOk-t&AOk-"))   # modified UTF-7 before ENABLE
+        typ, data = m.enable("UTF8=ACCEPT")
+        assert typ == "OK" and m.untagged_responses.get("ENABLED", [b""])[-1] == b"UTF8=ACCEPT", data
+        ok(m._simple_command("CREATE", '"Caf\u00e9/Cr\u00e8me"'))
+        typ, _, u = raw(m, "LIST", '""', "*")
+        flat = b" ".join(b"".join(x) if isinstance(x, tuple) else x for x in u["LIST"])
+        assert "Caf\u00e9/Cr\u00e8me".encode() in flat and "\u00e9t\u00e9".encode() in flat, flat
+        assert b"&AOk-" not in flat
+        msg = "From: a@x.test\r\nSubject: \u00e9t\u00e9\r\n\r\nbody\r\n".encode()
+        typ, data, _ = raw(m, "APPEND", '"\u00e9t\u00e9"', "UTF8",
+                           "(~{%d+}\r\n" % len(msg) + msg.decode() + ")")
+        assert typ == "OK" and b"APPENDUID" in data[0], data
+        typ, _, u = raw(m, "STATUS", '"\u00e9t\u00e9"', "(MESSAGES)")
+        assert b"MESSAGES 1" in b"".join(b"".join(x) if isinstance(x, tuple) else x
+                                         for x in u["STATUS"]), u
