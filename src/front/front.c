@@ -6,6 +6,8 @@
 #include "lib/tls.h"
 #include "limits.h"
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -539,6 +541,10 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 		close(fd);
 		return;
 	}
+	/* replies are small and complete: send them now, not after the
+	 * client's delayed ACK (Nagle would add ~40 ms per round trip) */
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	c->f = f;
 	c->ls = ls;
 	c->id = ++f->next_id;

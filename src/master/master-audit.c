@@ -153,6 +153,20 @@ int master_audit_write(struct master_audit *ma, const char *kind,
 	return 0;
 }
 
+int master_audit_flush(struct master_audit *ma)
+{
+	const char *err;
+	if (ma == NULL || ma->w == NULL)
+		return -1;
+	if (audit_flush(ma->w, &err) < 0) {
+		log_error("audit_write_failed", "kind", "flush", "reason", err);
+		audit_abort(&ma->w);
+		return -1;
+	}
+	ma->dirty = 0;
+	return 0;
+}
+
 void master_audit_free(struct master_audit **map, const char *reason)
 {
 	struct master_audit *ma = *map;

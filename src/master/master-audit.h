@@ -22,6 +22,8 @@ void master_audit_free(struct master_audit **ma, const char *reason);
 int master_audit_write(struct master_audit *ma, const char *kind,
 		       const struct audit_kv *kv, size_t n, int sync);
 int master_audit_ok(const struct master_audit *ma);
+/* Make every record written so far durable (one fdatasync). */
+int master_audit_flush(struct master_audit *ma);
 
 /* The CLI side: record an admin event (writes the log directly when no
  * server holds it, else leaves it in pending/). */
