@@ -433,3 +433,38 @@ def test_quota_defers_and_refuses_at_rcpt(fresh_data):
         assert any(f.endswith(".msg") for f in os.listdir(spool)), "the deferred message waits"
     finally:
         s.stop()
+
+
+@pytest.mark.parametrize("role", ["smtp-in", "queue"])
+def test_kill_9_during_data_loses_nothing_and_shows_nothing(fresh_server, role):
+    s = fresh_server
+    smtp = smtp_session(s)
+    assert smtp.sendmail("a@example.org", [ALICE], MSG.format(subject="before")) == {}
+    assert wait_count(s, 1) == 1
+    c = raw_smtp(s)
+    c.send(b"MAIL FROM:<k@example.org>\r\nRCPT TO:<alice@example.test>\r\nDATA\r\n")
+    assert [c.reply()[0] for _ in range(3)] == [250, 250, 354]
+    c.send(b"Subject: half\r\n\r\n" + b"half a message\r\n" * 2000)
+    time.sleep(0.5)
+    mark = s.mark()
+    pid = int(re.findall(rf"event=role_started role={role} child=(\d+)", s.log())[-1])
+    os.kill(pid, signal.SIGKILL)
+    s.wait_log(rf"event=role_crashed role={role}", since=mark)
+    s.wait_log(rf"role={role} .*event=role_ready", since=mark, timeout=15)
+    # the client never gets a 250 for the half message
+    c.sock.settimeout(3)
+    try:
+        c.send(b"more\r\n.\r\n")
+        code = c.reply()[0]
+    except (OSError, AssertionError):
+        code = None
+    assert code != 250, "a message cut by kill -9 must not be acknowledged"
+    c.close()
+    time.sleep(1.5)
+    assert inbox_count(s) == 1, "nothing partial appears, nothing earlier is lost"
+    tmp = os.path.join(s.data.path, "spool", "tmp")
+    assert os.listdir(tmp) == [], os.listdir(tmp)
+    smtp = smtp_session(s)
+    assert smtp.sendmail("a@example.org", [ALICE], MSG.format(subject="after")) == {}
+    smtp.quit()
+    assert wait_count(s, 2) == 2
