@@ -1,11 +1,13 @@
 /* libFuzzer target: post-login IMAP framing, parsing, sequence sets,
  * search compilation and evaluation, FETCH item parsing and response
  * writing (the input doubling as the message, BINARY[] included), and the
- * base64 / quoted-printable decoders, over one input. */
+ * base64 / quoted-printable decoders and the SORT pieces (criteria, base
+ * subject, RFC 5322 date, keys from an envelope), over one input. */
 #include "imap/imap-args.h"
 #include "imap/imap-search.h"
 #include "imap/imap-fetch.h"
 #include "imap/imap-binary.h"
+#include "imap/imap-sort.h"
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +67,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			imap_fetch_simple_free(&simple);
 		}
 		free(f);
+		struct imap_sort_key skeys[8];
+		size_t nkeys;
+		(void)imap_sort_parse(cmd.args, skeys, 8, &nkeys, &err);
 		char name[64];
 		copy[size] = '\0';
 		(void)imap_arg_copy(cmd.args, name, sizeof(name));
@@ -72,6 +77,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	struct buffer dec;
 	buffer_init(&dec, 1u << 20);
+	int64_t t;
+	(void)imap_rfc5322_date(data, size, &t);
+	(void)imap_base_subject(data, size, &dec);
+	buffer_reset(&dec);
+	char *env = malloc(size + 1);
+	if (env != NULL) {
+		memcpy(env, data, size);
+		env[size] = '\0';
+		struct imap_sort_msg sm = { .seq = 1 };
+		if (imap_sort_msg_fill(&sm, env) == 0)
+			imap_sort_msg_free(&sm);
+		free(env);
+	}
 	(void)imap_base64_decode(data, size, &dec);
 	buffer_reset(&dec);
 	(void)imap_qp_decode(data, size, &dec);

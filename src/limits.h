@@ -125,6 +125,8 @@
 /* Patterns in one LIST-EXTENDED "LIST ref (pat1 pat2 ...)" (RFC 5258):
  * clients send a handful; each costs a pass over every mailbox. */
 #define RD_IMAP_MAX_LIST_PATTERNS 16u
+/* Criteria in one SORT (RFC 5256 has seven, each usable once or twice). */
+#define RD_IMAP_MAX_SORT_KEYS   16u
 
 /* ---- HTTP ---- */
 /* Request head before authentication: enough for a browser's cookies. */

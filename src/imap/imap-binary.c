@@ -20,17 +20,10 @@ enum imap_cte imap_cte_parse(const uint8_t *v, size_t len)
 
 static int b64_value(uint8_t c)
 {
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
+	static const char alphabet[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const char *p = c != 0 ? memchr(alphabet, c, 64) : NULL;
+	return p != NULL ? (int)(p - alphabet) : -1;
 }
 
 int imap_base64_decode(const uint8_t *in, size_t n, struct buffer *out)
@@ -55,15 +48,12 @@ int imap_base64_decode(const uint8_t *in, size_t n, struct buffer *out)
 	return 0;
 }
 
-static int hex_value(uint8_t c)
+int imap_hex_digit(uint8_t c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
+	c |= 0x20;
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
 int imap_qp_decode(const uint8_t *in, size_t n, struct buffer *out)
@@ -108,8 +98,8 @@ int imap_qp_decode(const uint8_t *in, size_t n, struct buffer *out)
 			i = n;
 			continue;
 		}
-		int hi = i + 1 < n ? hex_value(in[i + 1]) : -1;
-		int lo = i + 2 < n ? hex_value(in[i + 2]) : -1;
+		int hi = i + 1 < n ? imap_hex_digit(in[i + 1]) : -1;
+		int lo = i + 2 < n ? imap_hex_digit(in[i + 2]) : -1;
 		if (hi >= 0 && lo >= 0) {
 			if (buffer_append_u8(out, (uint8_t)(hi << 4 | lo)) < 0)
 				return -1;
@@ -179,13 +169,7 @@ int imap_binary_write(const struct imap_fetch_item *it, const struct imap_fetch_
 	}
 	if (it->att == FA_BINARY_SIZE)
 		return buffer_printf(out, " %zu", len);
-	if (it->partial) {
-		size_t a = it->offset < len ? it->offset : len;
-		data += a;
-		len -= a;
-		if (len > it->count)
-			len = it->count;
-	}
+	imap_fetch_clip(it, &data, &len);
 	bool nul = len > 0 && memchr(data, '\0', len) != NULL;
 	if (buffer_printf(out, " %s{%zu}\r\n", nul ? "~" : "", len) < 0 ||
 	    buffer_append(out, data, len) < 0)

@@ -22,6 +22,8 @@ enum imap_cte imap_cte_parse(const uint8_t *v, size_t len);
 /* Appends the decoded form of in[0..n) to out; -1 if out is full. */
 int imap_base64_decode(const uint8_t *in, size_t n, struct buffer *out);
 int imap_qp_decode(const uint8_t *in, size_t n, struct buffer *out);
+/* A hex digit's value, either case; -1 if c is none. */
+int imap_hex_digit(uint8_t c);
 
 /* Writes "BINARY[part]<o> {n}\r\n..." (~{n} when the content holds NUL)
  * or "BINARY.SIZE[part] n" for an FA_BINARY / FA_BINARY_SIZE item. tmp is

@@ -454,6 +454,17 @@ static int section_range(const struct imap_fetch_item *it, const struct imap_fet
 	}
 }
 
+void imap_fetch_clip(const struct imap_fetch_item *it, const uint8_t **p, size_t *n)
+{
+	if (!it->partial)
+		return;
+	size_t a = it->offset < *n ? it->offset : *n;
+	*p += a;
+	*n -= a;
+	if (*n > it->count)
+		*n = it->count;
+}
+
 static int write_section(const struct imap_fetch_item *it, const struct imap_fetch_msg *m,
 			 struct buffer *out, struct buffer *tmp, const char **error_r)
 {
@@ -490,13 +501,7 @@ static int write_section(const struct imap_fetch_item *it, const struct imap_fet
 			goto too_big;
 		p = tmp->data;
 		n = tmp->len;
-		if (it->partial) {
-			size_t a = it->offset < n ? it->offset : n;
-			p += a;
-			n -= a;
-			if (n > it->count)
-				n = it->count;
-		}
+		imap_fetch_clip(it, &p, &n);
 	}
 	if (buffer_printf(out, "{%zu}\r\n", n) < 0 || buffer_append(out, p, n) < 0)
 		goto too_big;

@@ -102,6 +102,9 @@ int imap_write_cstring(struct buffer *out, const char *s);
 /* "(\Seen \Flagged kw ...)" */
 int imap_write_flags(struct buffer *out, unsigned flags, const char *keywords);
 
+/* Narrows p[0..*n) to the item's <offset.count> window, if it has one. */
+void imap_fetch_clip(const struct imap_fetch_item *it, const uint8_t **p, size_t *n);
+
 /* The first header field called name in h[0..hlen), unfolded (CR and LF
  * dropped) and trimmed, in tmp (reset first); NULL if absent. */
 const uint8_t *imap_header_value(const uint8_t *h, size_t hlen, const char *name,

@@ -708,6 +708,8 @@ bool cmd_selected(struct session *s, struct imap_cmd *cmd, const char *name,
 		cmd_store(s, tag, args, uid);
 	} else if (strcmp(name, "SEARCH") == 0) {
 		cmd_search(s, tag, args, uid);
+	} else if (strcmp(name, "SORT") == 0 || strcmp(name, "THREAD") == 0) {
+		cmd_sort(s, tag, args, uid, strcmp(name, "THREAD") == 0);
 	} else if (strcmp(name, "COPY") == 0 || strcmp(name, "MOVE") == 0) {
 		cmd_copy(s, tag, args, uid, strcmp(name, "MOVE") == 0);
 	} else if (strcmp(name, "EXPUNGE") == 0) {

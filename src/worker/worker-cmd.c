@@ -12,9 +12,7 @@
 #include "imap/imap-caps.h"
 #include <time.h>
 
-/* What this worker implements, and nothing more. IMAP4rev2 is not
- * claimed: its differences (no \Recent, ESEARCH, LIST-EXTENDED...) are
- * not built. */
+/* What this worker implements, and nothing more (see imap-caps.h). */
 static const char caps[] = IMAP_POST_AUTH_CAPS;
 
 int mailbox_arg(struct session *s, const char *tag, const struct imap_arg *a,
@@ -464,6 +462,7 @@ void cmd_dispatch(struct session *s, struct imap_cmd *cmd)
 	} else if (strcmp(name, "CHECK") == 0 || strcmp(name, "CLOSE") == 0 ||
 		   strcmp(name, "UNSELECT") == 0 || strcmp(name, "EXPUNGE") == 0 ||
 		   strcmp(name, "SEARCH") == 0 || strcmp(name, "FETCH") == 0 ||
+		   strcmp(name, "SORT") == 0 || strcmp(name, "THREAD") == 0 ||
 		   strcmp(name, "STORE") == 0 || strcmp(name, "COPY") == 0 ||
 		   strcmp(name, "MOVE") == 0 || strcmp(name, "IDLE") == 0) {
 		if (strcmp(name, "IDLE") == 0 && noargs)

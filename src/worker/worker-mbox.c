@@ -279,14 +279,7 @@ int mbox_select(struct session *s, const char *name, bool readonly,
 
 uint32_t mbox_seq(const struct selected *sel, uint32_t uid)
 {
-	size_t lo = 0, hi = sel->count;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (sel->uids[mid] < uid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	size_t lo = lower_bound(sel, uid);
 	return lo < sel->count && sel->uids[lo] == uid ? (uint32_t)(lo + 1) : 0;
 }
 

@@ -1,13 +1,17 @@
-/* worker-search.c: SEARCH and UID SEARCH on the selected mailbox.
+/* worker-search.c: SEARCH, SORT and THREAD (with their UID forms) on the
+ * selected mailbox.
  *
  * The keys are compiled by src/imap/imap-search (pure) and evaluated here
  * against every message the store lists. Results come back as the classic
  * "* SEARCH" or, with RETURN (...), as "* ESEARCH" (RFC 4731: MIN MAX ALL
  * COUNT); RETURN (SAVE) keeps the result for "$" (RFC 5182); a MODSEQ key
- * adds the highest MODSEQ of the matches (RFC 7162 3.1.5). */
+ * adds the highest MODSEQ of the matches (RFC 7162 3.1.5). SORT and
+ * THREAD=ORDEREDSUBJECT (RFC 5256) order the matches by keys taken from
+ * the cached ENVELOPE (src/imap/imap-sort). */
 #include "worker/worker.h"
 #include "imap/imap-fetch.h"
 #include "imap/imap-search.h"
+#include "imap/imap-sort.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,8 +27,36 @@ struct search_ctx {
 	uint32_t *seqs, *uids;  /* the matches, ascending */
 	size_t n, cap;
 	uint64_t modseq;        /* highest among the matches */
+	bool has_modseq;
+	bool sorting;           /* SORT/THREAD: keep each match's sort keys */
+	struct imap_sort_msg *sort;   /* parallel to seqs/uids */
 	const char *error;
 };
+
+/* A match's sort keys, from the cached envelope or, without one, from the
+ * message's own header (imap_fetch_simple). */
+static int sort_keys(struct search_ctx *sc, const struct store_message *m,
+		     struct imap_sort_msg *k)
+{
+	*k = (struct imap_sort_msg){ .seq = mbox_seq(sc->s->sel, m->uid), .uid = m->uid,
+				     .arrival = m->internal_date, .size = m->size };
+	if (m->envelope != NULL)
+		return imap_sort_msg_fill(k, m->envelope);
+	size_t len = 0;
+	uint8_t *raw = read_message(sc->s, m->uid, 0, m->size, &len);
+	struct imap_fetch_simple simple;
+	const char *env = NULL;
+	int r;
+	if (raw != NULL && imap_fetch_simple(raw, len, &simple) == 0 &&
+	    buffer_cstr(&simple.envelope, &env) == 0)
+		r = imap_sort_msg_fill(k, env);
+	else
+		r = imap_sort_msg_fill(k, NULL);
+	if (raw != NULL)
+		imap_fetch_simple_free(&simple);
+	free(raw);
+	return r;
+}
 
 static int search_cb(void *ctx, const struct store_message *m)
 {
@@ -52,13 +84,23 @@ static int search_cb(void *ctx, const struct store_message *m)
 			if (a != NULL)
 				sc->seqs = a;
 			uint32_t *b = a != NULL ? realloc(sc->uids, ncap * sizeof(*b)) : NULL;
-			if (b == NULL) {
+			if (b != NULL)
+				sc->uids = b;
+			struct imap_sort_msg *k = b != NULL && sc->sorting ?
+				realloc(sc->sort, ncap * sizeof(*k)) : NULL;
+			if (k != NULL)
+				sc->sort = k;
+			if (b == NULL || (sc->sorting && k == NULL)) {
 				sc->error = "Out of memory";
 				free(raw);
 				return 1;
 			}
-			sc->uids = b;
 			sc->cap = ncap;
+		}
+		if (sc->sorting && sort_keys(sc, m, &sc->sort[sc->n]) < 0) {
+			sc->error = "Out of memory";
+			free(raw);
+			return 1;
 		}
 		sc->seqs[sc->n] = seq;
 		sc->uids[sc->n++] = m->uid;
@@ -148,7 +190,7 @@ static int write_result(const char *tag, const struct search_ctx *sc,
 		for (size_t i = 0; i < sc->n; i++)
 			if (buffer_printf(b, " %u", v[i]) < 0)
 				return -1;
-		if (sc->se->has_modseq && sc->n > 0 &&
+		if (sc->has_modseq && sc->n > 0 &&
 		    buffer_printf(b, " (MODSEQ %llu)", (unsigned long long)sc->modseq) < 0)
 			return -1;
 		return buffer_append_str(b, "\r\n");
@@ -166,33 +208,29 @@ static int write_result(const char *tag, const struct search_ctx *sc,
 		return -1;
 	if ((ret & RET_COUNT) && buffer_printf(b, " COUNT %zu", sc->n) < 0)
 		return -1;
-	if (sc->se->has_modseq && sc->n > 0 &&
+	if (sc->has_modseq && sc->n > 0 &&
 	    buffer_printf(b, " MODSEQ %llu", (unsigned long long)sc->modseq) < 0)
 		return -1;
 	return buffer_append_str(b, "\r\n");
 }
 
-void cmd_search(struct session *s, const char *tag, const struct imap_arg *args, bool uid)
+/* Compiles the keys at args (after an optional CHARSET, required when
+ * charset_required) and collects the matches in sc. Returns 0, or -1
+ * after replying BAD or NO. */
+static int search_exec(struct session *s, const char *tag, const struct imap_arg *args,
+		       bool charset_required, struct search_ctx *sc)
 {
 	const char *err;
-	unsigned ret;
-	bool esearch;
-	if (parse_return(&args, &ret, &esearch) < 0) {
-		session_bad(s, tag, "Invalid RETURN options");
-		return;
-	}
-	if (args != NULL && imap_arg_is(args, "CHARSET")) {
-		const struct imap_arg *cs = args->next;
+	if (args != NULL && (charset_required || imap_arg_is(args, "CHARSET"))) {
+		const struct imap_arg *cs = charset_required ? args : args->next;
 		if (imap_arg_is(cs, "UTF-8") || imap_arg_is(cs, "US-ASCII")) {
 			args = cs->next;
 		} else if (imap_arg_is_string(cs)) {
-			if (ret & RET_SAVE)
-				save_result(s->sel, NULL, 0);
 			out(s, "%s NO [BADCHARSET (UTF-8 US-ASCII)] Unsupported charset\r\n", tag);
-			return;
+			return -1;
 		} else {
 			session_bad(s, tag, "Expected a charset");
-			return;
+			return -1;
 		}
 	}
 	size_t nodes = 0, octets = 0;
@@ -209,37 +247,110 @@ void cmd_search(struct session *s, const char *tag, const struct imap_arg *args,
 		.nsaved = s->sel->nsaved,
 	};
 	struct imap_search se;
+	int r = -1;
 	if (ctx.keys == NULL || ctx.ranges == NULL) {
 		out(s, "%s NO [SERVERBUG] Out of memory\r\n", tag);
 	} else if (imap_search_compile(&ctx, args, &se, &err) < 0) {
-		if (ret & RET_SAVE)
-			save_result(s->sel, NULL, 0);
 		session_bad(s, tag, err);
 	} else {
-		struct search_ctx sc = { .s = s, .se = &se };
-		struct buffer b;
+		sc->s = s;
+		sc->se = &se;
 		if (se.has_modseq)
 			s->condstore = true;   /* RFC 7162 3.1: CONDSTORE-enabling */
 		if (s->sel->count > 0 &&
-		    store_fetch(s->w->store, s->sel->id, 1, ctx.max_uid, search_cb, &sc,
-				&err) != STORE_OK && sc.error == NULL)
-			sc.error = err;
-		buffer_init(&b, (size_t)12 * (sc.n + 1) + 256);
-		if (sc.error == NULL && write_result(tag, &sc, ret, esearch, uid, &b) < 0)
-			sc.error = "Result too big";
-		if (sc.error == NULL)
-			out_buf(s, &b);
-		buffer_free(&b);
-		if (ret & RET_SAVE)
-			save_result(s->sel, sc.error == NULL ? &sc : NULL, ret);
-		free(sc.seqs);
-		free(sc.uids);
-		mbox_sync(s, uid);
-		if (sc.error != NULL)
-			out(s, "%s NO %s\r\n", tag, sc.error);
-		else
-			out(s, "%s OK %sSEARCH completed\r\n", tag, uid ? "UID " : "");
+		    store_fetch(s->w->store, s->sel->id, 1, ctx.max_uid, search_cb, sc,
+				&err) != STORE_OK && sc->error == NULL)
+			sc->error = err;
+		sc->has_modseq = se.has_modseq;
+		sc->se = NULL;
+		r = 0;
 	}
 	free(ctx.keys);
 	free(ctx.ranges);
+	return r;
+}
+
+static void search_ctx_free(struct search_ctx *sc)
+{
+	for (size_t i = 0; i < sc->n && sc->sort != NULL; i++)
+		imap_sort_msg_free(&sc->sort[i]);
+	free(sc->sort);
+	free(sc->seqs);
+	free(sc->uids);
+}
+
+void cmd_search(struct session *s, const char *tag, const struct imap_arg *args, bool uid)
+{
+	unsigned ret;
+	bool esearch;
+	struct search_ctx sc = { 0 };
+	if (parse_return(&args, &ret, &esearch) < 0) {
+		session_bad(s, tag, "Invalid RETURN options");
+		return;
+	}
+	if (search_exec(s, tag, args, false, &sc) < 0) {
+		if (ret & RET_SAVE)
+			save_result(s->sel, NULL, 0);   /* RFC 5182 2.1: "$" is empty */
+		return;
+	}
+	struct buffer b;
+	buffer_init(&b, (size_t)12 * (sc.n + 1) + 256);
+	if (sc.error == NULL && write_result(tag, &sc, ret, esearch, uid, &b) < 0)
+		sc.error = "Result too big";
+	if (sc.error == NULL)
+		out_buf(s, &b);
+	buffer_free(&b);
+	if (ret & RET_SAVE)
+		save_result(s->sel, sc.error == NULL ? &sc : NULL, ret);
+	search_ctx_free(&sc);
+	mbox_sync(s, uid);
+	if (sc.error != NULL)
+		out(s, "%s NO %s\r\n", tag, sc.error);
+	else
+		out(s, "%s OK %sSEARCH completed\r\n", tag, uid ? "UID " : "");
+}
+
+/* SORT (criteria) charset keys, THREAD ORDEREDSUBJECT charset keys
+ * (RFC 5256). */
+void cmd_sort(struct session *s, const char *tag, const struct imap_arg *args, bool uid,
+	      bool thread)
+{
+	struct imap_sort_key keys[RD_IMAP_MAX_SORT_KEYS];
+	size_t nkeys = 0;
+	const char *err = "Expected sort criteria, charset and search keys";
+	if (args == NULL || args->next == NULL ||
+	    (thread ? !imap_arg_is(args, "ORDEREDSUBJECT") :
+	     imap_sort_parse(args, keys, RD_IMAP_MAX_SORT_KEYS, &nkeys, &err) < 0)) {
+		session_bad(s, tag, thread && args != NULL ? "Unknown threading algorithm" : err);
+		return;
+	}
+	struct search_ctx sc = { .sorting = true };
+	if (search_exec(s, tag, args->next, true, &sc) < 0)
+		return;
+	struct buffer b;
+	buffer_init(&b, (size_t)14 * (sc.n + 1) + 256);
+	if (sc.error == NULL) {
+		int r;
+		if (thread) {
+			r = buffer_append_str(&b, "* THREAD ") < 0 ||
+			    imap_thread_orderedsubject(sc.sort, sc.n, uid, &b) < 0 ? -1 : 0;
+		} else {
+			imap_sort(sc.sort, sc.n, keys, nkeys);
+			r = buffer_append_str(&b, "* SORT");
+			for (size_t i = 0; i < sc.n && r == 0; i++)
+				r = buffer_printf(&b, " %u", uid ? sc.sort[i].uid : sc.sort[i].seq);
+		}
+		if (r < 0 || buffer_append_str(&b, "\r\n") < 0)
+			sc.error = "Result too big";
+	}
+	if (sc.error == NULL)
+		out_buf(s, &b);
+	buffer_free(&b);
+	search_ctx_free(&sc);
+	mbox_sync(s, uid);
+	const char *what = thread ? "THREAD" : "SORT";
+	if (sc.error != NULL)
+		out(s, "%s NO %s\r\n", tag, sc.error);
+	else
+		out(s, "%s OK %s%s completed\r\n", tag, uid ? "UID " : "", what);
 }

@@ -133,6 +133,9 @@ int write_uid_set(struct buffer *b, const uint32_t *u, size_t n);
 /* worker-search.c: SEARCH / UID SEARCH, with ESEARCH RETURN options
  * (RFC 4731), SAVE and "$" (RFC 5182) and MODSEQ (RFC 7162). */
 void cmd_search(struct session *s, const char *tag, const struct imap_arg *args, bool uid);
+/* SORT (RFC 5256) or, with thread, THREAD ORDEREDSUBJECT. */
+void cmd_sort(struct session *s, const char *tag, const struct imap_arg *args, bool uid,
+	      bool thread);
 void fetch_job_free(struct session *s);
 
 /* worker-mbox.c */

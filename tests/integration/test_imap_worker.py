@@ -589,3 +589,27 @@ def test_utf8_accept(srv):
         typ, _, u = raw(m, "STATUS", '"\u00e9t\u00e9"', "(MESSAGES)")
         assert b"MESSAGES 1" in b"".join(b"".join(x) if isinstance(x, tuple) else x
                                          for x in u["STATUS"]), u
+
+
+def test_sort_and_thread(srv):
+    user = USERS[16]
+    subjects = ["Re: beta", "alpha", "[list] beta (fwd)", "Gamma"]
+    for i, subj in enumerate(subjects):
+        deliver(srv, user, message(i, user, subject=subj))
+        wait_messages(srv, user, i + 1)
+    with session(srv, user) as m:
+        caps = ok(m.capability())[0].split()
+        assert b"SORT" in caps and b"THREAD=ORDEREDSUBJECT" in caps
+        ok(m.select("INBOX"))
+        typ, data = m.sort("(SUBJECT)", "UTF-8", "ALL")
+        assert typ == "OK" and data == [b"2 1 3 4"], data
+        typ, data = m.sort("(REVERSE DATE)", "UTF-8", "ALL")   # sent dates :00 to :03
+        assert data == [b"4 3 2 1"], data
+        typ, data = m.uid("SORT", "(SUBJECT REVERSE DATE)", "UTF-8", "NOT", "SUBJECT", "gamma")
+        assert data == [b"2 3 1"], data
+        typ, data = m.thread("ORDEREDSUBJECT", "UTF-8", "ALL")
+        assert typ == "OK" and data == [b"(1 3)(2)(4)"], data
+        assert raw(m, "SORT", "(BOGUS)", "UTF-8", "ALL")[0] == "BAD"
+        assert raw(m, "THREAD", "REFERENCES", "UTF-8", "ALL")[0] == "BAD"
+        typ, data, _ = raw(m, "SORT", "(SIZE)", "KOI8-R", "ALL")
+        assert typ == "NO" and b"BADCHARSET" in data[0]
