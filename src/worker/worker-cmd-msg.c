@@ -693,6 +693,10 @@ static void cmd_expunge(struct session *s, const char *tag, const struct imap_ar
 	mbox_sync(s, true);
 	if (r != STORE_OK)
 		out(s, "%s NO [SERVERBUG] %s\r\n", tag, err);
+	else if (s->condstore && s->sel->highestmodseq > 0)
+		/* RFC 7162 3.2.10: the client learns the new HIGHESTMODSEQ */
+		out(s, "%s OK [HIGHESTMODSEQ %llu] %sEXPUNGE completed\r\n", tag,
+		    (unsigned long long)s->sel->highestmodseq, uid ? "UID " : "");
 	else
 		out(s, "%s OK %sEXPUNGE completed\r\n", tag, uid ? "UID " : "");
 }

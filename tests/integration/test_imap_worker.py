@@ -457,13 +457,17 @@ def test_qresync_after_expunge_elsewhere(srv):
         assert u.get("VANISHED") == [b"2"] and "EXPUNGE" not in u, u
         typ, _, u = raw(a, "UID", "FETCH", "1:3", "(FLAGS)", f"(CHANGEDSINCE {hms} VANISHED)")
         assert u.get("VANISHED") == [b"(EARLIER) 2"], u
+        # its own EXPUNGE: VANISHED too, and the new HIGHESTMODSEQ
+        ok(a.uid("STORE", "3", "+FLAGS", "(\\Deleted)"))
+        typ, data, u = raw(a, "EXPUNGE")
+        assert u.get("VANISHED") == [b"3"] and data[0].startswith(b"[HIGHESTMODSEQ "), (data, u)
         # a client coming back with its old state resynchronises in SELECT
         ok(b.store("1", "+FLAGS", "(\\Answered)"))
     with session(srv, user) as c:
         raw(c, "ENABLE", "QRESYNC")
         typ, data, u = raw(c, "SELECT", "INBOX", f"(QRESYNC ({uidvalidity} {hms} 1:3))")
         assert typ == "OK", data
-        assert u.get("VANISHED") == [b"(EARLIER) 2"], u
+        assert u.get("VANISHED") == [b"(EARLIER) 2:3"], u
         lines = fetch_lines(u)
         assert len(lines) == 1 and b"UID 1 " in lines[0] and b"\\Answered" in lines[0], lines
         assert b"MODSEQ (" in lines[0]
