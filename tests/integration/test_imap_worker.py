@@ -6,7 +6,10 @@ One server for the module; each test uses its own user so that tests do
 not see each other's mail."""
 import contextlib
 import imaplib
+import json
+import os
 import re
+import shutil
 import smtplib
 import subprocess
 import time
@@ -617,3 +620,38 @@ def test_sort_and_thread(srv):
         assert raw(m, "THREAD", "REFERENCES", "UTF-8", "ALL")[0] == "BAD"
         typ, data, _ = raw(m, "SORT", "(SIZE)", "KOI8-R", "ALL")
         assert typ == "NO" and b"BADCHARSET" in data[0]
+
+
+CLIENTS_DIR = os.environ.get("REDOUBT_CLIENTS_DIR", "/tmp/redoubt-clients")
+
+
+@pytest.mark.skipif(not shutil.which("node") or
+                    not os.path.isdir(os.path.join(CLIENTS_DIR, "node_modules", "imapflow")),
+                    reason="imapflow not installed (run tests/clients/install.sh)")
+def test_imapflow_client(srv):
+    """npm's imapflow (what many Node mail apps use) against the worker:
+    it turns on CONDSTORE/QRESYNC, fetches, flags, searches, downloads a
+    base64 part decoded and lists with STATUS."""
+    user = USERS[17]
+    payload = bytes(range(256))
+    import base64
+    msg = (b"From: a@x.test\r\nSubject: flow\r\nMIME-Version: 1.0\r\n"
+           b"Content-Type: multipart/mixed; boundary=B\r\n\r\n--B\r\nContent-Type: text/plain\r\n\r\n"
+           b"hello\r\n--B\r\nContent-Type: application/octet-stream\r\n"
+           b"Content-Transfer-Encoding: base64\r\n\r\n"
+           + base64.encodebytes(payload).replace(b"\n", b"\r\n") + b"--B--\r\n")
+    with session(srv, user) as m:
+        ok(m.append("INBOX", None, None, msg))
+    script = os.path.join(os.path.dirname(__file__), "..", "clients", "imapflow-check.cjs")
+    res = subprocess.run(["node", script, CLIENTS_DIR, str(srv.ports["imaps"]), user, PW],
+                         capture_output=True, timeout=60)
+    assert res.returncode == 0, res.stderr.decode()[-3000:]
+    out = json.loads(res.stdout)
+    assert "CONDSTORE" in out["enabled"] or "QRESYNC" in out["enabled"], out["enabled"]
+    assert out["mailbox"]["exists"] == 1 and int(out["mailbox"]["highestModseq"]) > 0
+    assert out["messages"][0]["subject"] == "flow" and int(out["messages"][0]["modseq"]) > 0
+    assert out["flagged"] == [1]
+    assert base64.b64decode(out["part2"]) == payload
+    inbox = [x for x in out["list"] if x["path"] == "INBOX"][0]
+    assert inbox["messages"] == 1, out["list"]
+    assert {"\\Sent", "\\Trash"} <= {x["specialUse"] for x in out["list"]}
