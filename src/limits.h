@@ -333,4 +333,13 @@
  * next to parsing, small enough to stay in cache. */
 #define RD_IMPORT_READ_CHUNK    (1u << 20)
 
+/* Grants one principal may hold (IMAP ACL on others' mailboxes): master
+ * hands them all to the worker at start, in one frame and a bounded table. */
+#define RD_MAX_GRANTS           64u
+/* Other owners' stores one worker may be confined to besides its own:
+ * each is a Landlock rule and an open SQLite handle. */
+#define RD_MAX_SHARED_STORES    16u
+/* RFC 4314 rights letters "lrswipkxtea" plus NUL, with room to spare. */
+#define RD_RIGHTS_BUF           16u
+
 #endif

@@ -3,6 +3,7 @@
  * domain exists, an alias is not a user) run in one IMMEDIATE transaction so
  * two admin commands racing cannot both pass the check. */
 #include "directory/directory.h"
+#include "directory/directory-private.h"
 #include "directory/address.h"
 #include "directory/sqlitedb.h"
 #include <sodium.h>
@@ -34,6 +35,17 @@ static const struct sqlitedb_migration directory_migrations[] = {
 	  " PRIMARY KEY (alias, target)) WITHOUT ROWID;"
 	  "CREATE INDEX aliases_domain ON aliases(domain);"
 	  "CREATE INDEX aliases_target ON aliases(target);" },
+	/* 2: grants (IMAP ACL, RFC 4314): owner lets grantee use one of
+	 * their mailboxes with the rights given; see grants.c. */
+	{ 2,
+	  "CREATE TABLE grants("
+	  " owner TEXT NOT NULL REFERENCES users(address),"
+	  " mailbox TEXT NOT NULL,"
+	  " grantee TEXT NOT NULL REFERENCES users(address),"
+	  " rights TEXT NOT NULL,"
+	  " created INTEGER NOT NULL,"
+	  " PRIMARY KEY (owner, mailbox, grantee)) WITHOUT ROWID;"
+	  "CREATE INDEX grants_grantee ON grants(grantee);" },
 };
 
 enum stmt {
@@ -43,7 +55,7 @@ enum stmt {
 	ST_USER_LIST_DOM, ST_STORE_ID_TAKEN, ST_STORE_ID_RETIRE,
 	ST_ALIAS_ADD, ST_ALIAS_DEL_ONE, ST_ALIAS_DEL_ALL, ST_ALIAS_IS,
 	ST_ALIAS_HAS, ST_ALIAS_COUNT, ST_ALIAS_TARGETS, ST_ALIAS_LIST_ALL,
-	ST_ALIAS_LIST_DOM, ST_ALIAS_POINTING,
+	ST_ALIAS_LIST_DOM, ST_ALIAS_POINTING, ST_GRANTS_DEL_USER,
 	ST_COUNT
 };
 
@@ -85,6 +97,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 			      "WHERE domain = ?1 ORDER BY alias, target",
 	[ST_ALIAS_POINTING] = "SELECT 1 FROM aliases WHERE target = ?1 "
 			      "LIMIT 1",
+	[ST_GRANTS_DEL_USER] = "DELETE FROM grants WHERE owner = ?1 "
+			       "OR grantee = ?1",
 };
 
 /* Random bytes in a store id; two hex digits each. */
@@ -96,6 +110,11 @@ struct directory {
 	sqlite3 *db;
 	sqlite3_stmt *st[ST_COUNT];
 };
+
+sqlite3 *directory_db(struct directory *d)
+{
+	return d->db;
+}
 
 static int fail(const char **error_r, const char *msg)
 {
@@ -230,7 +249,7 @@ struct removal {
 	const char *missing;
 	enum stmt used_st;
 	const char *in_use;
-	struct { enum stmt st; int time_idx; } writes[2];  /* key is ?1 */
+	struct { enum stmt st; int time_idx; } writes[3];  /* key is ?1 */
 	size_t write_count;
 };
 
@@ -412,12 +431,14 @@ int directory_user_add(struct directory *d, const char *address,
 int directory_user_remove(struct directory *d, const char *address,
 			  const char **error_r)
 {
-	/* Retire the store id first: the user row is its source. */
+	/* Retire the store id first: the user row is its source. Grants
+	 * by and to the user go with it. */
 	static const struct removal rm = {
 		ST_USER_GET, "no such user",
 		ST_ALIAS_POINTING, "aliases still point to this user; "
 				   "remove them first",
-		{ { ST_STORE_ID_RETIRE, 2 }, { ST_USER_DEL, 0 } }, 2,
+		{ { ST_STORE_ID_RETIRE, 2 }, { ST_GRANTS_DEL_USER, 0 },
+		  { ST_USER_DEL, 0 } }, 3,
 	};
 	char addr[ADDRESS_BUF_SIZE];
 	if (address_canon_err(address, addr, sizeof(addr), error_r) < 0)

@@ -91,6 +91,46 @@ int directory_alias_list(struct directory *d, const char *domain_or_null,
  * or an alias that yields nobody), or -1 on error (invalid address, depth or
  * expansion cap hit, database failure, callback stop). cb may be NULL to
  * only count (an RCPT check). */
+/* ---- grants (grants.c): IMAP ACL (RFC 4314) on one owner's mailbox ----
+ *
+ * owner lets grantee use owner's mailbox with rights, a string of RFC 4314
+ * rights letters "lrswipkxtea" (kept in that order, each once). Owner and
+ * grantee must both be users, and different. Which store that reaches is
+ * the owner's: master confines the grantee's worker to it as well. */
+
+struct directory_grant {
+	const char *owner;
+	const char *owner_store;   /* the owner's store id */
+	const char *mailbox;
+	const char *grantee;
+	const char *rights;
+};
+
+/* Canonical rights from letters in any order; "" is allowed (no rights).
+ * -1 with *error_r for a letter RFC 4314 does not define. The obsolete
+ * "c" and "d" map to "k" and "xte" (RFC 4314 2.1.1). */
+int directory_rights_canon(const char *rights, char *out, size_t outlen,
+			   const char **error_r);
+/* Sets (replaces) the grant; empty rights remove it. */
+int directory_grant_set(struct directory *d, const char *owner,
+			const char *mailbox, const char *grantee,
+			const char *rights, const char **error_r);
+/* -1 "no such grant" when there was none. */
+int directory_grant_remove(struct directory *d, const char *owner,
+			   const char *mailbox, const char *grantee,
+			   const char **error_r);
+/* Grants by owner, to grantee, both, or all (NULL = any), ordered by
+ * owner, mailbox, grantee. Pointers are valid during the callback. */
+int directory_grant_list(struct directory *d, const char *owner_or_null,
+			 const char *grantee_or_null,
+			 int (*cb)(void *ctx, const struct directory_grant *g),
+			 void *ctx, const char **error_r);
+/* The rights grantee holds on owner's mailbox into out ("" if none);
+ * 0, or -1 on a database error. */
+int directory_grant_rights(struct directory *d, const char *owner,
+			   const char *mailbox, const char *grantee,
+			   char *out, size_t outlen, const char **error_r);
+
 int directory_resolve(struct directory *d, const char *address,
 		      int (*cb)(void *ctx, const char *address,
 				const char *store_id),

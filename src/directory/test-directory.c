@@ -368,6 +368,60 @@ static void test_aliases(struct directory *d)
 	}
 }
 
+struct grant_seen {
+	unsigned n;
+	char last[256];
+};
+
+static int grant_cb(void *ctx, const struct directory_grant *g)
+{
+	struct grant_seen *gs = ctx;
+	gs->n++;
+	snprintf(gs->last, sizeof(gs->last), "%s %s %s %s %d", g->owner, g->mailbox,
+		 g->grantee, g->rights, g->owner_store[0] != '\0');
+	return 0;
+}
+
+/* Grants: canonical rights, both parties users, replace, list, remove,
+ * and gone with the user. */
+static void test_grants(struct directory *d)
+{
+	const char *error = NULL;
+	char r[RD_RIGHTS_BUF];
+	CHECK(directory_rights_canon("arl", r, sizeof(r), &error) == 0 &&
+	      strcmp(r, "lra") == 0, "rights canonical: %s", r);
+	CHECK(directory_rights_canon("cd", r, sizeof(r), &error) == 0 &&
+	      strcmp(r, "kxte") == 0, "obsolete c d mapped: %s", r);
+	CHECK(directory_rights_canon("lrz", r, sizeof(r), &error) < 0,
+	      "unknown right refused: %s", error);
+	CHECK(directory_grant_set(d, "alice@x.test", "INBOX", "nobody@x.test", "lr",
+				  &error) < 0, "grantee must be a user: %s", error);
+	CHECK(directory_grant_set(d, "alice@x.test", "INBOX", "alice@x.test", "lr",
+				  &error) < 0, "no grant to oneself: %s", error);
+	CHECK(directory_grant_set(d, "alice@x.test", "IN\nBOX", "bob@x.test", "lr",
+				  &error) < 0, "control character refused: %s", error);
+	CHECK(directory_grant_set(d, "Alice@x.test", "INBOX", "bob@x.test", "rl",
+				  &error) == 0, "grant set (%s)", error ? error : "-");
+	CHECK(directory_grant_set(d, "alice@x.test", "INBOX", "bob@x.test", "lrsw",
+				  &error) == 0, "grant replaced (%s)", error ? error : "-");
+	struct grant_seen gs = { 0 };
+	CHECK(directory_grant_list(d, NULL, "bob@x.test", grant_cb, &gs, &error) == 0 &&
+	      gs.n == 1 && strcmp(gs.last, "alice@x.test INBOX bob@x.test lrsw 1") == 0,
+	      "listed once: %s", gs.last);
+	CHECK(directory_grant_rights(d, "alice@x.test", "INBOX", "bob@x.test", r,
+				     sizeof(r), &error) == 0 && strcmp(r, "lrsw") == 0,
+	      "rights looked up: %s", r);
+	CHECK(directory_grant_rights(d, "alice@x.test", "Sent", "bob@x.test", r,
+				     sizeof(r), &error) == 0 && r[0] == '\0',
+	      "no rights on another mailbox");
+	CHECK(directory_grant_set(d, "alice@x.test", "Sent", "bob@x.test", "",
+				  &error) == 0, "empty rights on no grant: fine");
+	CHECK(directory_grant_remove(d, "alice@x.test", "Sent", "bob@x.test", &error) < 0,
+	      "removing a missing grant: %s", error);
+	CHECK(directory_grant_set(d, "bob@x.test", "Shared", "alice@x.test", "lr",
+				  &error) == 0, "second grant");
+}
+
 static void test_removal(struct directory *d, const char *alice_sid)
 {
 	const char *error = NULL;
@@ -454,7 +508,13 @@ int main(void)
 	if (d == NULL)
 		return TEST_DONE();
 	CHECK(directory_domain_exists(d, "y.test") == 1, "data survives");
+	test_grants(d);
 	test_removal(d, alice_sid);
+	{
+		struct grant_seen gs = { 0 };
+		CHECK(directory_grant_list(d, NULL, NULL, grant_cb, &gs, &error) == 0 &&
+		      gs.n == 0, "removing alice took her grants both ways (%u left)", gs.n);
+	}
 	directory_close(&d);
 
 	/* A database from a newer redoubt is refused, not half-understood. */
