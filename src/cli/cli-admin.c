@@ -1,4 +1,4 @@
-/* cli-admin.c: `redoubt domain|user|alias add|list|remove` and
+/* cli-admin.c: `redoubt domain|user|alias|grant add|list|remove` and
  * `redoubt user passwd`. Local only: none of this exists on a listener. */
 #include "cli/cli-common.h"
 #include "config/config.h"
@@ -10,6 +10,7 @@
 #include "master/master-audit.h"
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 struct admin {
 	char data[2048];
@@ -99,6 +100,18 @@ static const char alias_usage[] =
 	"\n"
 	"Manage aliases: mail to ALIAS is delivered to TARGET (a user, another\n"
 	"alias, or an outside address). An alias may have several targets.\n";
+
+static const char grant_usage[] =
+	"usage: redoubt grant add    --data DIR OWNER MAILBOX GRANTEE RIGHTS\n"
+	"       redoubt grant list   --data DIR [OWNER]\n"
+	"       redoubt grant remove --data DIR OWNER MAILBOX GRANTEE\n"
+	"\n"
+	"Share a mailbox: GRANTEE (a user) may use OWNER's MAILBOX with RIGHTS,\n"
+	"IMAP ACL letters (RFC 4314): l see it, r read, s keep \\Seen, w other\n"
+	"flags, i add messages, t flag \\Deleted, e expunge, a change its rights\n"
+	"(k x p are accepted and kept). \"lrs\" is read-only delegation, \"lrswite\"\n"
+	"full. The grantee sees it as Shared/OWNER/MAILBOX at the next login;\n"
+	"every open of it is on the audit record under the owner.\n";
 
 /* Parse "VERB SUBVERB [positional...] --data DIR [flags]" for one family. */
 static int parse_sub(int argc, char **argv, const char *usage, const char **data,
@@ -334,6 +347,81 @@ int cli_alias(int argc, char **argv)
 		printf("Removed %s\n", args.positional[0]);
 		admin_audit(&a, "alias_remove", args.positional[0],
 			    args.npositional > 1 ? args.positional[1] : NULL);
+	}
+	admin_close(&a);
+	return r < 0 ? CLI_FAIL : CLI_OK;
+}
+
+static int print_grant(void *ctx, const struct directory_grant *g)
+{
+	(void)ctx;
+	printf("%s\t%s\t%s\t%s\n", g->owner, g->mailbox, g->grantee, g->rights);
+	return 0;
+}
+
+int cli_grant(int argc, char **argv)
+{
+	const char *data = NULL, *err;
+	struct cli_args args;
+	int r = parse_sub(argc, argv, grant_usage, &data, NULL, &args, 4);
+	if (r != 0)
+		return r < 0 ? CLI_OK : r;
+	const char *sub = argv[2];
+	int min, max;
+	if (strcmp(sub, "add") == 0) {
+		min = max = 4;
+	} else if (strcmp(sub, "remove") == 0) {
+		min = max = 3;
+	} else if (strcmp(sub, "list") == 0) {
+		min = 0;
+		max = 1;
+	} else {
+		fprintf(stderr, "redoubt grant: unknown action \"%s\"\n\n%s", sub, grant_usage);
+		return CLI_USAGE;
+	}
+	if (need_args(&args, min, max, grant_usage) < 0)
+		return CLI_USAGE;
+	if (min > 0 && !store_mailbox_name_valid(args.positional[1], &err) &&
+	    strcasecmp(args.positional[1], "INBOX") != 0) {
+		fprintf(stderr, "redoubt grant %s: mailbox: %s\n", sub, err);
+		return CLI_FAIL;
+	}
+	char mailbox[RD_STORE_MAX_MAILBOX_NAME + 1];
+	if (min > 0)
+		snprintf(mailbox, sizeof(mailbox), "%s",
+			 strcasecmp(args.positional[1], "INBOX") == 0 ? "INBOX" : args.positional[1]);
+	struct admin a;
+	if (admin_open(&a, data) < 0)
+		return CLI_FAIL;
+	char object[ADDRESS_BUF_SIZE + RD_STORE_MAX_MAILBOX_NAME + 2], detail[ADDRESS_BUF_SIZE + 32];
+	char rights[RD_RIGHTS_BUF] = "";
+	if (strcmp(sub, "add") == 0) {
+		r = directory_rights_canon(args.positional[3], rights, sizeof(rights), &err);
+		if (r == 0 && rights[0] == '\0') {
+			err = "no rights given (use grant remove to take a grant back)";
+			r = -1;
+		}
+		if (r == 0)
+			r = directory_grant_set(a.dir, args.positional[0], mailbox,
+						args.positional[2], rights, &err);
+	} else if (strcmp(sub, "remove") == 0) {
+		r = directory_grant_remove(a.dir, args.positional[0], mailbox, args.positional[2],
+					   &err);
+	} else {
+		r = directory_grant_list(a.dir, args.npositional ? args.positional[0] : NULL, NULL,
+					 print_grant, NULL, &err);
+	}
+	if (r < 0) {
+		fprintf(stderr, "redoubt grant %s: %s\n", sub, err);
+	} else if (min > 0) {
+		snprintf(object, sizeof(object), "%s/%s", args.positional[0], mailbox);
+		snprintf(detail, sizeof(detail), "%s %s", args.positional[2], rights);
+		if (strcmp(sub, "add") == 0)
+			printf("Granted %s on %s to %s\n", rights, object, args.positional[2]);
+		else
+			printf("Removed the grant on %s to %s\n", object, args.positional[2]);
+		admin_audit(&a, strcmp(sub, "add") == 0 ? "grant_set" : "grant_remove", object,
+			    detail);
 	}
 	admin_close(&a);
 	return r < 0 ? CLI_FAIL : CLI_OK;

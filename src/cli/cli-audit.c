@@ -290,11 +290,32 @@ static int report_cb(void *ctx, const struct audit_record *rec, const char *line
 	} else if (strcmp(k, "store_access") == 0) {
 		const char *owner = audit_record_get(rec, AUDIT_F_OWNER);
 		int other = owner && principal && strcasecmp(owner, principal) != 0;
-		rp->others += other;
-		snprintf(what, sizeof(what), "%sopened %s of %s: %s messages, %s bytes read",
-			 other ? "OTHER PRINCIPAL " : "", disp(rec, AUDIT_F_MAILBOX, a, sizeof(a)),
-			 disp(rec, AUDIT_F_OWNER, b, sizeof(b)), disp(rec, AUDIT_F_MESSAGES, c, sizeof(c)),
-			 disp(rec, AUDIT_F_BYTES, d, sizeof(d)));
+		const char *act = audit_record_get(rec, "action");
+		char e[64];
+		/* an opening is counted once, not again at its close */
+		rp->others += other && (act == NULL || strcmp(act, "select") == 0 ||
+					strcmp(act, "examine") == 0);
+		if (act != NULL && (strcmp(act, "select") == 0 || strcmp(act, "examine") == 0))
+			snprintf(what, sizeof(what), "%sopened %s of %s (%s, rights %s)",
+				 other ? "OTHER PRINCIPAL " : "",
+				 disp(rec, AUDIT_F_MAILBOX, a, sizeof(a)),
+				 disp(rec, AUDIT_F_OWNER, b, sizeof(b)), act,
+				 disp(rec, "rights", e, sizeof(e)));
+		else if (act != NULL && strcmp(act, "append") == 0)
+			snprintf(what, sizeof(what), "%sadded %s messages (%s bytes) to %s of %s",
+				 other ? "OTHER PRINCIPAL " : "",
+				 disp(rec, AUDIT_F_MESSAGES, c, sizeof(c)),
+				 disp(rec, AUDIT_F_BYTES, d, sizeof(d)),
+				 disp(rec, AUDIT_F_MAILBOX, a, sizeof(a)),
+				 disp(rec, AUDIT_F_OWNER, b, sizeof(b)));
+		else
+			snprintf(what, sizeof(what), "%s%s %s of %s: %s messages, %s bytes read",
+				 other ? "OTHER PRINCIPAL " : "",
+				 act != NULL && strcmp(act, "close") == 0 ? "closed" : "opened",
+				 disp(rec, AUDIT_F_MAILBOX, a, sizeof(a)),
+				 disp(rec, AUDIT_F_OWNER, b, sizeof(b)),
+				 disp(rec, AUDIT_F_MESSAGES, c, sizeof(c)),
+				 disp(rec, AUDIT_F_BYTES, d, sizeof(d)));
 	} else {
 		return 0;
 	}

@@ -68,6 +68,7 @@ int cli_init(int argc, char **argv);
 int cli_domain(int argc, char **argv);
 int cli_user(int argc, char **argv);
 int cli_alias(int argc, char **argv);
+int cli_grant(int argc, char **argv);
 int cli_check(int argc, char **argv);
 int cli_serve(int argc, char **argv);
 int cli_sandbox_probe(int argc, char **argv);

@@ -46,18 +46,22 @@ int cli_serve(int argc, char **argv)
 
 static const char probe_usage[] =
 	"usage: redoubt sandbox-probe --data DIR --role ROLE [--store ID]\n"
-	"                             [--user USER] --try-open PATH\n"
+	"                             [--shared ID] [--user USER] --try-open PATH\n"
 	"\n"
 	"Confine this process exactly as ROLE is confined when serving, then try\n"
 	"to open PATH for reading. Prints \"refused: REASON\" and exits 0 when\n"
 	"the kernel refuses, prints \"opened\" and exits 1 when it does not.\n"
-	"Shows an operator (and the test suite) that the sandbox holds.\n";
+	"Shows an operator (and the test suite) that the sandbox holds.\n"
+	"--shared adds a granting owner's store, as for a worker whose principal\n"
+	"holds a grant there.\n";
 
 int cli_sandbox_probe(int argc, char **argv)
 {
 	const char *data = NULL, *role = NULL, *store = NULL, *path = NULL, *user = NULL;
+	const char *shared = NULL;
 	struct cli_opt opts[] = {
 		{ "--data", 1, &data }, { "--role", 1, &role }, { "--store", 1, &store },
+		{ "--shared", 1, &shared },
 		{ "--try-open", 1, &path }, { "--user", 1, &user }, { NULL, 0, NULL },
 	};
 	struct cli_args args;
@@ -73,7 +77,9 @@ int cli_sandbox_probe(int argc, char **argv)
 		return CLI_FAIL;
 	struct role_policy rp;
 	const char *err;
-	if (role_policy_make(&rp, role, data ? dir : NULL, store, user) < 0) {
+	if (role_policy_make(&rp, role, data ? dir : NULL, store, user) < 0 ||
+	    (shared != NULL && (strcmp(role, "worker") != 0 ||
+				role_policy_add_store(&rp, data ? dir : NULL, shared) < 0))) {
 		fprintf(stderr, "redoubt sandbox-probe: no policy for role %s\n", role);
 		return CLI_USAGE;
 	}

@@ -20,6 +20,7 @@ static const char main_usage[] =
 	"  domain   add | list | remove mail domains\n"
 	"  user     add | list | remove | passwd users\n"
 	"  alias    add | list | remove aliases\n"
+	"  grant    add | list | remove shared-mailbox rights (IMAP ACL)\n"
 	"  mailbox  list | create | delete a user's mailboxes\n"
 	"  import   bring mail from an mbox file or a Maildir into a mailbox\n"
 	"  check    validate configuration, permissions and the data directory\n"
@@ -196,6 +197,8 @@ int cli_main(int argc, char **argv)
 		return cli_user(argc, argv);
 	if (strcmp(verb, "alias") == 0)
 		return cli_alias(argc, argv);
+	if (strcmp(verb, "grant") == 0)
+		return cli_grant(argc, argv);
 	if (strcmp(verb, "mailbox") == 0)
 		return cli_mailbox(argc, argv);
 	if (strcmp(verb, "import") == 0)

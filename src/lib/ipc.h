@@ -92,7 +92,10 @@ enum ipc_type {
 	 * str kind, u32 n, n x (str key, str value)). Master adds who sent
 	 * it from the channel, never from the payload. */
 	IPC_AUDIT_EVENT = 19,
-	IPC_TYPE_MAX = 19,
+	/* master -> worker, right after IPC_ROLE_CONFIG: the grants the
+	 * principal holds on others' mailboxes (master/grants.h payload). */
+	IPC_WORKER_GRANTS = 20,
+	IPC_TYPE_MAX = 20,
 };
 
 struct ipc_header {

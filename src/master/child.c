@@ -173,6 +173,10 @@ int role_main(int argc, char **argv)
 			ctx.principal = v;
 		} else if (strcmp(a, "--store") == 0) {
 			ctx.store_id = v;
+		} else if (strcmp(a, "--shared") == 0) {
+			if (ctx.nshared >= RD_MAX_SHARED_STORES)
+				return 2;
+			ctx.shared[ctx.nshared++] = v;
 		} else if (strcmp(a, "--fd") == 0) {
 			ctx.msg_fd = parse_fd(v);
 		} else if (strcmp(a, "--rcpt") == 0) {

@@ -3,6 +3,7 @@
 #include "master/role.h"
 #include "master/policy.h"
 #include "master/master-audit.h"
+#include "master/grants.h"
 #include "audit/audit-event.h"
 #include "config/config.h"
 #include "directory/directory.h"
@@ -50,6 +51,9 @@ struct child {
 	char pending_peer[WORKER_MAX_PENDING][64];
 	int npending;
 	int retiring;                /* asked to stop: gets no new sessions */
+	int stale;                   /* its grants changed: new logins go to a
+					fresh worker, this one ends with its sessions */
+	struct grant_set grants;
 	/* deliver only: deliveries waiting for the process to be ready */
 	struct {
 		int fd;
@@ -223,7 +227,7 @@ static void child_spawn(struct master *m, struct child *c)
 		log_error("spawn_failed", "role", c->role, "reason", strerror(errno));
 		return;
 	}
-	const char *args[16];
+	const char *args[16 + 2 * RD_MAX_SHARED_STORES];
 	int n = 0;
 	args[n++] = "--sandbox";
 	args[n++] = sandbox_arg(m);
@@ -245,6 +249,14 @@ static void child_spawn(struct master *m, struct child *c)
 		args[n++] = "--store";
 		args[n++] = c->store_id;
 	}
+	if (c->kind == CK_WORKER) {
+		const char *ids[RD_MAX_SHARED_STORES];
+		size_t ns = grants_stores(&c->grants, c->store_id, ids, RD_MAX_SHARED_STORES);
+		for (size_t i = 0; i < ns; i++) {
+			args[n++] = "--shared";
+			args[n++] = ids[i];
+		}
+	}
 	args[n] = NULL;
 	c->pid = spawn_role(c->role, sv[1], c->fds, c->nfds, args, &err);
 	close(sv[1]);
@@ -264,6 +276,13 @@ static void child_spawn(struct master *m, struct child *c)
 		 "principal", c->kind == CK_WORKER ? c->principal : "-",
 		 "store", c->kind == CK_DELIVER ? c->store_id : "-");
 	send_role_config(m, c);
+	if (c->kind == CK_WORKER) {
+		struct ipc_msg gm;
+		ipc_msg_init(&gm, IPC_WORKER_GRANTS, 0);
+		if (grants_encode(&c->grants, &gm) < 0 || ipc_send(c->ipc, &gm, -1, &err) < 0)
+			log_error("ipc_send_failed", "role", c->role, "reason", "grants");
+		ipc_msg_free(&gm);
+	}
 }
 
 static void child_drop_channel(struct child *c)
@@ -316,41 +335,40 @@ static void delayed_cb(evutil_socket_t fd, short what, void *arg)
 static struct child *worker_find(struct master *m, const char *principal)
 {
 	for (struct child *w = m->workers; w != NULL; w = w->next)
-		if (strcmp(w->principal, principal) == 0 && w->pid > 0 && !w->retiring)
+		if (strcmp(w->principal, principal) == 0 && w->pid > 0 && !w->retiring &&
+		    !w->stale)
 			return w;
 	return NULL;
 }
 
-static int lookup_store(struct master *m, const char *principal, char *store, size_t len)
-{
-	char dir[4096];
-	struct directory *d;
-	const char *err;
-	snprintf(dir, sizeof(dir), "%s/directory", m->opts->data_dir);
-	if (directory_open(dir, 0, &d, &err) < 0) {
-		log_error("directory_open_failed", "reason", err);
-		return -1;
-	}
-	int r = directory_user_lookup(d, principal, store, len);
-	directory_close(&d);
-	return r;
-}
-
 static struct child *worker_get(struct master *m, const char *principal)
 {
-	struct child *w = worker_find(m, principal);
-	if (w != NULL)
-		return w;
-	if (m->nworkers >= RD_MAX_WORKERS)
-		return NULL;
-	w = calloc(1, sizeof(*w));
-	if (w == NULL)
-		return NULL;
-	if (lookup_store(m, principal, w->store_id, sizeof(w->store_id)) < 0) {
-		log_error("worker_no_store", "principal", principal);
-		free(w);
+	/* The grants are read at every login, so a grant given or taken
+	 * since the worker started reaches this session: a worker whose
+	 * grants differ serves its open sessions to the end, new ones go to
+	 * a fresh worker confined to the new set. */
+	struct grant_set gs;
+	char store[sizeof(((struct child *)0)->store_id)];
+	const char *err;
+	if (grants_load(m->opts->data_dir, principal, store, &gs, &err) < 0) {
+		log_error("worker_no_store", "principal", principal, "reason", err);
 		return NULL;
 	}
+	struct child *w = worker_find(m, principal);
+	if (w != NULL && memcmp(w->grants.sig, gs.sig, sizeof(gs.sig)) == 0) {
+		grants_free(&gs);
+		return w;
+	}
+	if (w != NULL) {
+		log_info("worker_grants_changed", "principal", principal);
+		w->stale = 1;
+	}
+	if (m->nworkers >= RD_MAX_WORKERS || (w = calloc(1, sizeof(*w))) == NULL) {
+		grants_free(&gs);
+		return NULL;
+	}
+	memcpy(w->store_id, store, sizeof(store));
+	w->grants = gs;
 	w->kind = CK_WORKER;
 	w->role = "worker";
 	w->m = m;
@@ -358,6 +376,7 @@ static struct child *worker_get(struct master *m, const char *principal)
 	snprintf(w->principal, sizeof(w->principal), "%s", principal);
 	child_spawn(m, w);
 	if (w->pid <= 0) {
+		grants_free(&w->grants);
 		free(w);
 		return NULL;
 	}
@@ -826,6 +845,16 @@ static int role_audit_event(struct master *m, struct child *c, struct ipc_reader
 		free(ev);
 		return -1;
 	}
+	/* a worker names the owner of a store it opened: its principal's or
+	 * one that granted it a mailbox, nothing else */
+	for (size_t i = 0; c->kind == CK_WORKER && i < ev->n; i++)
+		if (strcmp(ev->kv[i].key, AUDIT_F_OWNER) == 0 &&
+		    strcmp(ev->kv[i].value, c->principal) != 0 &&
+		    !grants_has_owner(&c->grants, ev->kv[i].value)) {
+			*err = "audit event names an owner this worker has no grant from";
+			free(ev);
+			return -1;
+		}
 	/* drop any field that claims an identity; the channel supplies it */
 	size_t k = 0;
 	for (size_t i = 0; i < ev->n; i++)
@@ -1016,6 +1045,7 @@ static void reap(struct master *m)
 				close(c->pending[i]);
 			*wp = c->next;
 			m->nworkers--;
+			grants_free(&c->grants);
 			free(c);
 			continue;
 		}

@@ -53,3 +53,16 @@ int role_policy_make(struct role_policy *rp, const char *role, const char *data_
 	rp->p.ro_paths = rp->ro_list;
 	return 0;
 }
+
+int role_policy_add_store(struct role_policy *rp, const char *data_dir, const char *store_id)
+{
+	size_t n = 0;
+	while (rp->rw_list[n] != NULL)
+		n++;
+	if (!store_id_ok(store_id) || data_dir == NULL || n + 1 >= sizeof(rp->rw) / sizeof(rp->rw[0]))
+		return -1;
+	snprintf(rp->rw[n], sizeof(rp->rw[n]), "%s/stores/%s", data_dir, store_id);
+	rp->rw_list[n] = rp->rw[n];
+	rp->rw_list[n + 1] = NULL;
+	return 0;
+}

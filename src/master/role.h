@@ -3,6 +3,7 @@
  * Master re-executes the redoubt binary as
  *   redoubt role NAME --ipc FD [--listen FD:KIND:TLS]... [--data DIR]
  *                [--sandbox on|off] [--user U] [--principal P --store ID]
+ *                [--shared ID]...
  * argv comes from master only (never from a client). The role then reads
  * its IPC_ROLE_CONFIG frame (hostname, TLS PEM) from master, builds what it
  * needs, confines itself (sandbox_apply), tells master IPC_READY, and serves.
@@ -12,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "front/front.h"
+#include "limits.h"
 
 #define ROLE_MAX_LISTENERS 8
 
@@ -25,6 +27,9 @@ struct role_ctx {
 	int sandbox_on;
 	const char *principal;       /* worker */
 	const char *store_id;        /* worker, deliver */
+	/* worker: other owners' stores it holds grants on (master decides) */
+	const char *shared[RD_MAX_SHARED_STORES];
+	size_t nshared;
 	int msg_fd;                  /* deliver: the queued message */
 	const char *rcpt;            /* deliver */
 	const char *from;            /* deliver */

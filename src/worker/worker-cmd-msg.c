@@ -21,7 +21,7 @@ uint8_t *read_message(struct session *s, uint32_t uid, uint64_t off, uint64_t le
 	int fd;
 	uint64_t size;
 	const char *err;
-	if (store_message_open(s->w->store, s->sel->id, uid, &fd, &size, &err) != STORE_OK)
+	if (store_message_open(s->sel->store, s->sel->id, uid, &fd, &size, &err) != STORE_OK)
 		return NULL;
 	if (off > size)
 		off = size;
@@ -266,7 +266,7 @@ static void cmd_fetch(struct session *s, const char *tag, const struct imap_arg 
 		struct store_flag_change ch = { .op = STORE_FLAGS_ADD, .flags = STORE_FLAG_SEEN };
 		struct note_ctx nc = { s->sel };
 		for (int i = 0; i < n; i++)
-			(void)store_flags_update(s->w->store, s->sel->id, ranges[i].lo, ranges[i].hi,
+			(void)store_flags_update(s->sel->store, s->sel->id, ranges[i].lo, ranges[i].hi,
 						 &ch, note_cb, &nc, NULL, &err);
 		if (!f->has_flags && f->n < RD_IMAP_MAX_FETCH_ITEMS) {
 			memset(&f->items[f->n], 0, sizeof(f->items[0]));
@@ -312,7 +312,7 @@ bool fetch_job_run(struct session *s)
 	while (job->i < job->n && fc->error == NULL) {
 		const struct imap_range *r = &job->ranges[job->i];
 		fc->stopped = false;
-		if (store_fetch(s->w->store, s->sel->id, job->next_lo, r->hi, fetch_cb, fc,
+		if (store_fetch(s->sel->store, s->sel->id, job->next_lo, r->hi, fetch_cb, fc,
 				&err) != STORE_OK)
 			fc->error = err;
 		if (fc->stopped && fc->last_uid < r->hi) {
@@ -455,6 +455,26 @@ static int store_modifiers(const struct imap_arg **ap, uint64_t *since_r, const 
 	return 0;
 }
 
+/* RFC 4314 4: on another owner's mailbox, \Seen needs "s", \Deleted
+ * "t", every other flag and keyword "w"; what the grant does not allow is
+ * left out of the change. Replacing the whole set would clear flags
+ * the grantee may not touch, so it needs all three: -1 otherwise. */
+static int rights_filter(const struct grant *g, struct store_flag_change *ch)
+{
+	bool sr = mbref_may(g, 's'), wr = mbref_may(g, 'w'), tr = mbref_may(g, 't');
+	if (ch->op == STORE_FLAGS_SET)
+		return sr && wr && tr ? 0 : -1;
+	if (!sr)
+		ch->flags &= ~(unsigned)STORE_FLAG_SEEN;
+	if (!tr)
+		ch->flags &= ~(unsigned)STORE_FLAG_DELETED;
+	if (!wr) {
+		ch->flags &= STORE_FLAG_SEEN | STORE_FLAG_DELETED;
+		ch->keyword_count = 0;
+	}
+	return 0;
+}
+
 static void cmd_store(struct session *s, const char *tag, const struct imap_arg *args, bool uid)
 {
 	char kwbuf[RD_STORE_MAX_KEYWORDS][RD_STORE_MAX_KEYWORD_LEN + 1];
@@ -510,11 +530,16 @@ static void cmd_store(struct session *s, const char *tag, const struct imap_arg 
 		out(s, "%s NO [READ-ONLY] Mailbox is read-only\r\n", tag);
 		return;
 	}
+	if (s->sel->shared && rights_filter(&s->sel->grant, &ch) < 0) {
+		free(ranges);
+		out(s, "%s NO [NOPERM] Replacing flags needs the s, w and t rights\r\n", tag);
+		return;
+	}
 	int r = STORE_OK;
 	if (fo.since != UINT64_MAX) {
 		s->condstore = true;
 		for (int i = 0; i < n && r == STORE_OK; i++)
-			r = store_fetch(s->w->store, s->sel->id, ranges[i].lo, ranges[i].hi,
+			r = store_fetch(s->sel->store, s->sel->id, ranges[i].lo, ranges[i].hi,
 					unchanged_cb, &fo, &err);
 		if (r == STORE_OK && (fo.oom || (n = ok_runs(&fo, &ranges)) < 0)) {
 			r = STORE_ERROR;
@@ -522,10 +547,10 @@ static void cmd_store(struct session *s, const char *tag, const struct imap_arg 
 		}
 	}
 	for (int i = 0; i < n && r == STORE_OK; i++)
-		r = store_flags_update(s->w->store, s->sel->id, ranges[i].lo, ranges[i].hi, &ch,
+		r = store_flags_update(s->sel->store, s->sel->id, ranges[i].lo, ranges[i].hi, &ch,
 				       silent_cb, &fo, NULL, &err);
 	for (int i = 0; i < n && !silent && r == STORE_OK; i++)
-		(void)store_fetch(s->w->store, s->sel->id, ranges[i].lo, ranges[i].hi,
+		(void)store_fetch(s->sel->store, s->sel->id, ranges[i].lo, ranges[i].hi,
 				  flags_out_cb, &fo, &err);
 	free(ranges);
 	mbox_sync(s, uid);
@@ -602,7 +627,24 @@ static void cmd_copy(struct session *s, const char *tag, const struct imap_arg *
 		out(s, "%s NO [READ-ONLY] Mailbox is read-only\r\n", tag);
 		return;
 	}
-	int r = store_mailbox_get(s->w->store, name, &dst, &err);
+	struct mbref ref;
+	int r = mbox_resolve(s, name, &ref);
+	if (r == STORE_OK && (!mbref_may(ref.grant, 'i') ||
+			      (move && (!mbref_may(s->sel->shared ? &s->sel->grant : NULL, 't') ||
+					!mbref_may(s->sel->shared ? &s->sel->grant : NULL, 'e'))))) {
+		free(ranges);
+		out(s, "%s NO [NOPERM] %s\r\n", tag, !mbref_may(ref.grant, 'i') ?
+		    "No right to add messages there" : "No right to remove messages here");
+		return;
+	}
+	if (r == STORE_OK)
+		r = store_mailbox_get(ref.store, ref.name, &dst, &err);
+	if (r == STORE_OK && ref.store != s->sel->store) {
+		/* between two owners' stores: read and append, one by one */
+		shared_copy(s, tag, ranges, n, &ref, &dst, uid, move);
+		free(ranges);
+		return;
+	}
 	if (r != STORE_OK) {
 		free(ranges);
 		if (r == STORE_NOT_FOUND)
@@ -615,7 +657,7 @@ static void cmd_copy(struct session *s, const char *tag, const struct imap_arg *
 	size_t nsrc = 0, ndst = 0;
 	for (int i = 0; i < n && r == STORE_OK; i++) {
 		struct store_copy_result res = { 0 };
-		r = store_copy(s->w->store, s->sel->id, ranges[i].lo, ranges[i].hi, dst.id, move,
+		r = store_copy(s->sel->store, s->sel->id, ranges[i].lo, ranges[i].hi, dst.id, move,
 			       &res, &err);
 		if (r == STORE_OK &&
 		    (append_uids(&src, &nsrc, &res.src) < 0 || append_uids(&dsts, &ndst, &res.dst) < 0)) {
@@ -625,12 +667,21 @@ static void cmd_copy(struct session *s, const char *tag, const struct imap_arg *
 		store_copy_result_free(&res);
 	}
 	free(ranges);
+	copy_reply(s, tag, r, err, dst.uidvalidity, src, nsrc == ndst ? nsrc : 0, dsts, uid, move);
+	free(src);
+	free(dsts);
+}
+
+void copy_reply(struct session *s, const char *tag, int r, const char *err,
+		uint32_t uidvalidity, const uint32_t *src, size_t n, const uint32_t *dst,
+		bool uid, bool move)
+{
 	struct buffer code;
 	buffer_init(&code, RD_IMAP_MAX_LINE * 4);
-	if (nsrc > 0 && nsrc == ndst &&
-	    (buffer_printf(&code, "[COPYUID %u ", dst.uidvalidity) < 0 ||
-	     write_uid_set(&code, src, nsrc) < 0 || buffer_append_u8(&code, ' ') < 0 ||
-	     write_uid_set(&code, dsts, ndst) < 0 || buffer_append_str(&code, "] ") < 0))
+	if (n > 0 &&
+	    (buffer_printf(&code, "[COPYUID %u ", uidvalidity) < 0 ||
+	     write_uid_set(&code, src, n) < 0 || buffer_append_u8(&code, ' ') < 0 ||
+	     write_uid_set(&code, dst, n) < 0 || buffer_append_str(&code, "] ") < 0))
 		buffer_reset(&code);
 	const char *cstr = "";
 	if (buffer_cstr(&code, &cstr) < 0)
@@ -649,8 +700,6 @@ static void cmd_copy(struct session *s, const char *tag, const struct imap_arg *
 		out(s, "%s OK %s%sCOPY completed\r\n", tag, cstr, uid ? "UID " : "");
 	}
 	buffer_free(&code);
-	free(src);
-	free(dsts);
 }
 
 /* ---- EXPUNGE / CLOSE ---- */
@@ -659,7 +708,7 @@ static int expunge_range(struct session *s, uint32_t lo, uint32_t hi, const char
 {
 	for (;;) {
 		struct store_uids gone = { 0 };
-		int r = store_expunge(s->w->store, s->sel->id, lo, hi, &gone, error_r);
+		int r = store_expunge(s->sel->store, s->sel->id, lo, hi, &gone, error_r);
 		size_t count = gone.count;
 		store_uids_free(&gone);
 		if (r != STORE_OK || count < RD_STORE_MAX_BATCH)
@@ -679,10 +728,13 @@ static void cmd_expunge(struct session *s, const char *tag, const struct imap_ar
 	}
 	if (uid && (n = mbox_uid_ranges(s, tag, args, true, &ranges)) < 0)
 		return;
-	if (s->sel->readonly) {
+	if (s->sel->readonly || (s->sel->shared && !mbref_may(&s->sel->grant, 'e'))) {
 		if (ranges != &all)
 			free(ranges);
-		out(s, "%s NO [READ-ONLY] Mailbox is read-only\r\n", tag);
+		if (s->sel->readonly)
+			out(s, "%s NO [READ-ONLY] Mailbox is read-only\r\n", tag);
+		else
+			out(s, "%s NO [NOPERM] No expunge right on this mailbox\r\n", tag);
 		return;
 	}
 	int r = STORE_OK;
@@ -724,7 +776,7 @@ bool cmd_selected(struct session *s, struct imap_cmd *cmd, const char *name,
 		return false;
 	} else if (strcmp(name, "CLOSE") == 0) {
 		/* expunge silently (RFC 3501 6.4.2) */
-		if (!s->sel->readonly)
+		if (!s->sel->readonly && (!s->sel->shared || mbref_may(&s->sel->grant, 'e')))
 			(void)expunge_range(s, 1, UINT32_MAX, &err);
 		mbox_unselect(s);
 		out(s, "%s OK CLOSE completed\r\n", tag);

@@ -56,6 +56,9 @@ void reply_store_error(struct session *s, const char *tag, int r, const char *er
 	case STORE_LIMIT:
 		out(s, "%s NO [LIMIT] %s\r\n", tag, err ? err : "Limit reached");
 		break;
+	case MBOX_NOPERM:
+		out(s, "%s NO [NOPERM] %s\r\n", tag, err ? err : "Not allowed");
+		break;
 	default:
 		out(s, "%s NO [SERVERBUG] %s\r\n", tag, err ? err : "Store error");
 		break;
@@ -77,6 +80,10 @@ static int one_name(struct session *s, const char *tag, const struct imap_arg *a
 static bool name_ok(struct session *s, const char *tag, const char *name)
 {
 	const char *why;
+	if (shared_name(name)) {
+		out(s, "%s NO [NOPERM] Shared/ holds other users' mailboxes\r\n", tag);
+		return false;
+	}
 	if (!store_mailbox_name_valid(name, &why)) {
 		out(s, "%s NO [CANNOT] %s\r\n", tag, why);
 		return false;
@@ -113,12 +120,16 @@ static void cmd_delete(struct session *s, const char *tag, const struct imap_arg
 		out(s, "%s NO [CANNOT] INBOX cannot be deleted\r\n", tag);
 		return;
 	}
+	if (shared_name(name)) {
+		out(s, "%s NO [NOPERM] Only its owner can delete a shared mailbox\r\n", tag);
+		return;
+	}
 	int r = store_mailbox_delete(s->w->store, name, &err);
 	if (r != STORE_OK) {
 		reply_store_error(s, tag, r, err);
 		return;
 	}
-	if (s->sel != NULL && strcmp(s->sel->name, name) == 0)
+	if (s->sel != NULL && !s->sel->shared && strcmp(s->sel->name, name) == 0)
 		mbox_unselect(s);
 	out(s, "%s OK DELETE completed\r\n", tag);
 }
@@ -134,6 +145,10 @@ static void cmd_rename(struct session *s, const char *tag, const struct imap_arg
 	if (mailbox_arg(s, tag, args, from, sizeof(from)) < 0 ||
 	    mailbox_arg(s, tag, args->next, to, sizeof(to)) < 0)
 		return;
+	if (shared_name(from)) {
+		out(s, "%s NO [NOPERM] Only its owner can rename a shared mailbox\r\n", tag);
+		return;
+	}
 	if (strcmp(from, "INBOX") == 0) {
 		/* RFC 3501 moves INBOX's messages; the store cannot rename it */
 		out(s, "%s NO [CANNOT] Renaming INBOX is not supported\r\n", tag);
@@ -146,7 +161,7 @@ static void cmd_rename(struct session *s, const char *tag, const struct imap_arg
 		reply_store_error(s, tag, r, err);
 		return;
 	}
-	if (s->sel != NULL && strcmp(s->sel->name, from) == 0)
+	if (s->sel != NULL && !s->sel->shared && strcmp(s->sel->name, from) == 0)
 		snprintf(s->sel->name, sizeof(s->sel->name), "%s", to);
 	out(s, "%s OK RENAME completed\r\n", tag);
 }
@@ -299,6 +314,25 @@ int parse_flag_list(const struct imap_arg *list, unsigned *flags_r, const char *
 	return 0;
 }
 
+int append_parsed(struct store *st, int64_t mailbox_id, struct store_append *msg,
+		  uint32_t *uid_r, const char **error_r)
+{
+	/* parsed once here, as deliver does, so FETCH and search use the cache */
+	struct mime_result mr;
+	const char *merr;
+	uint64_t modseq;
+	if (mime_parse(msg->data, msg->size, &mr, &merr) == 0 &&
+	    (buffer_cstr(&mr.envelope, &msg->envelope) < 0 ||
+	     buffer_cstr(&mr.bodystructure, &msg->bodystructure) < 0 ||
+	     buffer_cstr(&mr.preview, &msg->preview) < 0 ||
+	     buffer_cstr(&mr.fulltext, &msg->fulltext) < 0))
+		msg->envelope = msg->bodystructure = msg->preview = msg->fulltext = NULL;
+	int r = store_append(st, mailbox_id, msg, uid_r, &modseq, error_r);
+	mime_result_free(&mr);
+	msg->envelope = msg->bodystructure = msg->preview = msg->fulltext = NULL;
+	return r;
+}
+
 static void cmd_append(struct session *s, const char *tag, const struct imap_arg *args)
 {
 	char name[RD_STORE_MAX_MAILBOX_NAME + 1];
@@ -341,7 +375,14 @@ static void cmd_append(struct session *s, const char *tag, const struct imap_arg
 		out(s, "%s NO Empty message\r\n", tag);
 		return;
 	}
-	int r = store_mailbox_get(s->w->store, name, &mb, &err);
+	struct mbref ref;
+	int r = mbox_resolve(s, name, &ref);
+	if (r == STORE_OK && !mbref_may(ref.grant, 'i')) {
+		out(s, "%s NO [NOPERM] No right to add messages there\r\n", tag);
+		return;
+	}
+	if (r == STORE_OK)
+		r = store_mailbox_get(ref.store, ref.name, &mb, &err);
 	if (r == STORE_NOT_FOUND) {
 		out(s, "%s NO [TRYCREATE] No such mailbox\r\n", tag);
 		return;
@@ -352,23 +393,14 @@ static void cmd_append(struct session *s, const char *tag, const struct imap_arg
 	}
 	msg.data = a->data;
 	msg.size = a->len;
-	/* parsed once here, as deliver does, so FETCH and search use the cache */
-	struct mime_result mr;
-	const char *merr;
-	if (mime_parse(a->data, a->len, &mr, &merr) == 0 &&
-	    (buffer_cstr(&mr.envelope, &msg.envelope) < 0 ||
-	     buffer_cstr(&mr.bodystructure, &msg.bodystructure) < 0 ||
-	     buffer_cstr(&mr.preview, &msg.preview) < 0 ||
-	     buffer_cstr(&mr.fulltext, &msg.fulltext) < 0))
-		msg.envelope = msg.bodystructure = msg.preview = msg.fulltext = NULL;
 	uint32_t uid;
-	uint64_t modseq;
-	r = store_append(s->w->store, mb.id, &msg, &uid, &modseq, &err);
-	mime_result_free(&mr);
+	r = append_parsed(ref.store, mb.id, &msg, &uid, &err);
 	if (r != STORE_OK) {
 		reply_store_error(s, tag, r, err);
 		return;
 	}
+	if (ref.grant != NULL)
+		shared_audit(s, ref.grant, "append", 1, a->len);
 	mbox_sync(s, true);
 	out(s, "%s OK [APPENDUID %u %u] APPEND completed\r\n", tag, mb.uidvalidity, uid);
 }
@@ -419,7 +451,9 @@ void cmd_dispatch(struct session *s, struct imap_cmd *cmd)
 	} else if (strcmp(name, "ENABLE") == 0 && !noargs) {
 		cmd_enable(s, tag, args);
 	} else if (strcmp(name, "NAMESPACE") == 0 && noargs) {
-		out(s, "* NAMESPACE ((\"\" \"/\")) NIL NIL\r\n%s OK NAMESPACE completed\r\n", tag);
+		/* RFC 2342: personal, other users' (granted mailboxes), shared */
+		out(s, "* NAMESPACE ((\"\" \"/\")) ((\"Shared/\" \"/\")) NIL\r\n"
+		    "%s OK NAMESPACE completed\r\n", tag);
 	} else if (strcmp(name, "LIST") == 0 || strcmp(name, "LSUB") == 0) {
 		cmd_list(s, tag, args, strcmp(name, "LSUB") == 0);
 	} else if (strcmp(name, "SUBSCRIBE") == 0 || strcmp(name, "UNSUBSCRIBE") == 0) {
@@ -439,6 +473,10 @@ void cmd_dispatch(struct session *s, struct imap_cmd *cmd)
 		cmd_select(s, tag, args, strcmp(name, "EXAMINE") == 0);
 	} else if (strcmp(name, "APPEND") == 0) {
 		cmd_append(s, tag, args);
+	} else if (strcmp(name, "MYRIGHTS") == 0 || strcmp(name, "GETACL") == 0 ||
+		   strcmp(name, "LISTRIGHTS") == 0 || strcmp(name, "SETACL") == 0 ||
+		   strcmp(name, "DELETEACL") == 0) {
+		cmd_acl(s, tag, name, args);
 	} else if (strcmp(name, "LOGIN") == 0 || strcmp(name, "AUTHENTICATE") == 0 ||
 		   strcmp(name, "STARTTLS") == 0) {
 		session_bad(s, tag, "Already logged in");

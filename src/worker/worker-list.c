@@ -40,7 +40,7 @@ static bool status_items_ok(const struct imap_arg *list)
 
 /* A store name as the client sees it: modified UTF-7, or UTF-8 after
  * ENABLE UTF8=ACCEPT; quoted when it can be. */
-static int write_name(struct session *s, struct buffer *b, const char *name)
+int mailbox_write_name(struct session *s, struct buffer *b, const char *name)
 {
 	char enc[RD_STORE_MAX_MAILBOX_NAME * 3 + 1];
 	if (s->utf8 || imap_mutf7_encode(name, enc, sizeof(enc)) < 0)
@@ -55,7 +55,7 @@ static void status_write(struct session *s, const char *name, const struct imap_
 	struct buffer b;
 	buffer_init(&b, RD_IMAP_MAX_LINE);
 	(void)buffer_append_str(&b, "* STATUS ");
-	(void)write_name(s, &b, name);
+	(void)mailbox_write_name(s, &b, name);
 	(void)buffer_append_str(&b, " (");
 	for (const struct imap_arg *a = items->child; a != NULL; a = a->next) {
 		const char *sp = a == items->child ? "" : " ";
@@ -97,7 +97,14 @@ void cmd_status(struct session *s, const char *tag, const struct imap_arg *args)
 	}
 	if (mailbox_arg(s, tag, args, name, sizeof(name)) < 0)
 		return;
-	int r = store_mailbox_get(s->w->store, name, &mb, &err);
+	struct mbref ref;
+	int r = mbox_resolve(s, name, &ref);
+	if (r == STORE_OK && !mbref_may(ref.grant, 'r')) {
+		out(s, "%s NO [NOPERM] No read right on this mailbox\r\n", tag);
+		return;
+	}
+	if (r == STORE_OK)
+		r = store_mailbox_get(ref.store, ref.name, &mb, &err);
 	if (r != STORE_OK) {
 		reply_store_error(s, tag, r, err);
 		return;
@@ -185,7 +192,7 @@ static void list_line(struct session *s, const struct list_req *q, const char *a
 	struct buffer b;
 	buffer_init(&b, RD_IMAP_MAX_LINE);
 	if (buffer_printf(&b, "* %s (%s) \"/\" ", q->cmd, attrs) == 0 &&
-	    write_name(s, &b, name) == 0 &&
+	    mailbox_write_name(s, &b, name) == 0 &&
 	    (!childinfo || buffer_append_str(&b, " (\"CHILDINFO\" (\"SUBSCRIBED\"))") == 0) &&
 	    buffer_append_str(&b, "\r\n") == 0)
 		out_buf(s, &b);
@@ -344,6 +351,8 @@ void cmd_list(struct session *s, const char *tag, const struct imap_arg *args, b
 	}
 	struct names l = { 0 };
 	int r = store_mailbox_list(s->w->store, names_cb, &l, &err);
+	if (r == STORE_OK && !l.oom)
+		(void)shared_list(s, names_cb, &l);
 	if (r != STORE_OK || l.oom)
 		reply_store_error(s, tag, r != STORE_OK ? r : STORE_ERROR, l.oom ? "Out of memory" : err);
 	else {

@@ -47,10 +47,10 @@ static int load_cb(void *ctx, const struct store_message *m)
 	return 0;
 }
 
-static int load_all(struct session *s, int64_t id, struct uidlist *l, const char **error_r)
+static int load_all(struct store *st, int64_t id, struct uidlist *l, const char **error_r)
 {
 	memset(l, 0, sizeof(*l));
-	int r = store_fetch(s->w->store, id, 1, UINT32_MAX, load_cb, l, error_r);
+	int r = store_fetch(st, id, 1, UINT32_MAX, load_cb, l, error_r);
 	if (r == STORE_OK && l->oom) {
 		*error_r = "Out of memory";
 		r = STORE_ERROR;
@@ -66,6 +66,9 @@ void mbox_unselect(struct session *s)
 {
 	if (s->sel == NULL)
 		return;
+	if (s->sel->shared)
+		shared_audit(s, &s->sel->grant, "close", s->msgs_read - s->sel->msgs0,
+			     s->bytes_read - s->sel->bytes0);
 	free(s->sel->saved);
 	free(s->sel->uids);
 	free(s->sel->modseqs);
@@ -144,7 +147,7 @@ void mbox_vanished_earlier(struct session *s, const struct imap_range *ranges, s
 	struct selected *sel = s->sel;
 	struct store_mailbox_info info;
 	const char *err;
-	if (store_mailbox_get(s->w->store, sel->name, &info, &err) == STORE_OK &&
+	if (store_mailbox_get(sel->store, sel->name, &info, &err) == STORE_OK &&
 	    info.id == sel->id && info.highestmodseq <= modseq)
 		return;   /* nothing at all happened since the client's modseq */
 	struct uidset_out u = { .s = s, .prefix = "* VANISHED (EARLIER) " };
@@ -222,7 +225,7 @@ static void qresync_report(struct session *s, const struct qresync_params *q)
 	if (ranges != &all)
 		free(ranges);
 	struct changed_ctx cc = { s, q->modseq };
-	(void)store_fetch(s->w->store, sel->id, 1, UINT32_MAX, changed_cb, &cc, &err);
+	(void)store_fetch(sel->store, sel->id, 1, UINT32_MAX, changed_cb, &cc, &err);
 }
 
 int mbox_select(struct session *s, const char *name, bool readonly,
@@ -233,7 +236,19 @@ int mbox_select(struct session *s, const char *name, bool readonly,
 	if (s->sel != NULL)   /* RFC 7162 3.2.11 (and RFC 9051): say where one ends */
 		out(s, "* OK [CLOSED] Previous mailbox closed\r\n");
 	mbox_unselect(s);
-	int r = store_mailbox_get(s->w->store, name, &info, error_r);
+	struct mbref ref;
+	int r = mbox_resolve(s, name, &ref);
+	if (r != STORE_OK)
+		return r;
+	if (!mbref_may(ref.grant, 'r')) {
+		*error_r = "No read right on this mailbox";
+		return MBOX_NOPERM;
+	}
+	/* RFC 4314 4: read-write only with a right that changes something */
+	if (!mbref_may(ref.grant, 's') && !mbref_may(ref.grant, 'w') &&
+	    !mbref_may(ref.grant, 't') && !mbref_may(ref.grant, 'e'))
+		readonly = true;
+	r = store_mailbox_get(ref.store, ref.name, &info, error_r);
 	if (r != STORE_OK)
 		return r;
 	struct selected *sel = calloc(1, sizeof(*sel));
@@ -241,11 +256,19 @@ int mbox_select(struct session *s, const char *name, bool readonly,
 		*error_r = "Out of memory";
 		return STORE_ERROR;
 	}
-	if ((r = load_all(s, info.id, &l, error_r)) != STORE_OK) {
+	if ((r = load_all(ref.store, info.id, &l, error_r)) != STORE_OK) {
 		free(sel);
 		return r;
 	}
-	snprintf(sel->name, sizeof(sel->name), "%s", name);
+	snprintf(sel->name, sizeof(sel->name), "%s", ref.name);
+	sel->store = ref.store;
+	if (ref.grant != NULL) {
+		sel->shared = true;
+		sel->grant = *ref.grant;
+		sel->msgs0 = s->msgs_read;
+		sel->bytes0 = s->bytes_read;
+		shared_audit(s, ref.grant, readonly ? "examine" : "select", 0, 0);
+	}
 	sel->id = info.id;
 	sel->readonly = readonly;
 	sel->uidvalidity = info.uidvalidity;
@@ -310,7 +333,7 @@ void mbox_sync(struct session *s, bool expunges)
 	const char *err;
 	if (sel == NULL)
 		return;
-	if (store_mailbox_get(s->w->store, sel->name, &info, &err) != STORE_OK ||
+	if (store_mailbox_get(sel->store, sel->name, &info, &err) != STORE_OK ||
 	    info.id != sel->id) {
 		/* deleted or renamed under us: nothing more to report */
 		return;
@@ -318,7 +341,7 @@ void mbox_sync(struct session *s, bool expunges)
 	if (info.highestmodseq == sel->highestmodseq && info.uidnext == sel->uidnext &&
 	    info.messages == sel->messages)
 		return;
-	if (load_all(s, sel->id, &now, &err) != STORE_OK)
+	if (load_all(sel->store, sel->id, &now, &err) != STORE_OK)
 		return;
 	/* expunged: in the map, not in the store; reported from the highest
 	 * sequence number down so every number is right when it is read */
@@ -377,7 +400,7 @@ void mbox_sync(struct session *s, bool expunges)
 			continue;
 		sel->modseqs[seq - 1] = now.modseqs[k];
 		struct flags_ctx fc = { s, seq };
-		(void)store_fetch(s->w->store, sel->id, uid, uid, flags_cb, &fc, &err);
+		(void)store_fetch(sel->store, sel->id, uid, uid, flags_cb, &fc, &err);
 	}
 	if (sel->count != old)
 		out(s, "* %zu EXISTS\r\n", sel->count);

@@ -258,7 +258,7 @@ static int search_exec(struct session *s, const char *tag, const struct imap_arg
 		if (se.has_modseq)
 			s->condstore = true;   /* RFC 7162 3.1: CONDSTORE-enabling */
 		if (s->sel->count > 0 &&
-		    store_fetch(s->w->store, s->sel->id, 1, ctx.max_uid, search_cb, sc,
+		    store_fetch(s->sel->store, s->sel->id, 1, ctx.max_uid, search_cb, sc,
 				&err) != STORE_OK && sc->error == NULL)
 			sc->error = err;
 		sc->has_modseq = se.has_modseq;

@@ -372,6 +372,14 @@ static void worker_ipc_cb(evutil_socket_t fd, short what, void *arg)
 				event_base_loopbreak(w->base);
 			continue;
 		}
+		if (h.type == IPC_WORKER_GRANTS && sfd < 0) {
+			if (grants_decode(&r, &w->grants, &err) < 0) {
+				log_error("ipc_bad_frame", "reason", err);
+				event_base_loopbreak(w->base);
+				return;
+			}
+			continue;
+		}
 		char protocol[16], peer[64];
 		if (h.type != IPC_WORKER_SESSION || sfd < 0 ||
 		    ipc_get_str(&r, protocol, sizeof(protocol), &err) < 0 ||
@@ -413,10 +421,18 @@ int worker_main(struct role_ctx *ctx)
 		log_error("worker_bad_store", "store", ctx->store_id ? ctx->store_id : "-");
 		return 1;
 	}
-	/* Rule 2: confined to this principal's store before touching it. */
+	struct worker w = { .ctx = ctx };
+	for (size_t i = 0; i < ctx->nshared; i++) {
+		if (role_policy_add_store(&rp, ctx->data_dir, ctx->shared[i]) < 0) {
+			log_error("worker_bad_store", "store", ctx->shared[i]);
+			return 1;
+		}
+		w.shared[w.nshared++].id = ctx->shared[i];
+	}
+	/* Rule 2: confined to this principal's store (and those of owners who
+	 * granted it a mailbox) before touching any. */
 	if (role_confine(ctx, &rp.p) < 0)
 		return 1;
-	struct worker w = { .ctx = ctx };
 	w.max_message = ctx->max_message_size > 0 && ctx->max_message_size < RD_STORE_MAX_MESSAGE ?
 			ctx->max_message_size : RD_STORE_MAX_MESSAGE;
 	snprintf(stores, sizeof(stores), "%s/stores", ctx->data_dir);
@@ -445,6 +461,8 @@ int worker_main(struct role_ctx *ctx)
 	event_free(idle);
 	event_base_free(w.base);
 	store_close(&w.store);
+	shared_close_all(&w);
+	grants_free(&w.grants);
 	free(w.buf);
 	log_info("role_stopped", "principal", ctx->principal);
 	return 0;

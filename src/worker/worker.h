@@ -13,6 +13,7 @@
 #ifndef RD_WORKER_H
 #define RD_WORKER_H
 #include "imap/imap-args.h"
+#include "master/grants.h"
 #include "lib/buffer.h"
 #include "store/store.h"
 #include "limits.h"
@@ -28,7 +29,11 @@ struct bufferevent;
 /* The selected mailbox: seq n is uids[n-1]; modseqs[] is what this
  * session last told the client about each message. */
 struct selected {
-	char name[RD_STORE_MAX_MAILBOX_NAME + 1];
+	char name[RD_STORE_MAX_MAILBOX_NAME + 1];   /* in its store */
+	struct store *store;    /* the principal's, or a granting owner's */
+	bool shared;            /* another owner's: grant says what we may do */
+	struct grant grant;
+	uint64_t msgs0, bytes0; /* session counters when it was opened */
 	int64_t id;
 	bool readonly;
 	uint32_t uidvalidity, uidnext;
@@ -84,6 +89,20 @@ struct worker {
 	time_t idle_since;
 	int retire_asked;
 	uint64_t max_message;   /* APPEND literal cap */
+	struct grant_set grants;   /* from master (IPC_WORKER_GRANTS) */
+	struct {
+		const char *id;
+		struct store *st;   /* opened at first use */
+	} shared[RD_MAX_SHARED_STORES];
+	size_t nshared;
+};
+
+/* A mailbox name resolved: which store, its name there, and the grant
+ * that reaches it (NULL for the principal's own). */
+struct mbref {
+	struct store *store;
+	const char *name;
+	const struct grant *grant;
 };
 
 /* worker.c */
@@ -108,10 +127,44 @@ int mailbox_arg(struct session *s, const char *tag, const struct imap_arg *a,
 int parse_flag_list(const struct imap_arg *list, unsigned *flags_r, const char **kws,
 		    size_t *nkws, char kwbuf[][RD_STORE_MAX_KEYWORD_LEN + 1]);
 
-/* NO with the response code for a store_ret. */
+/* Beside the store_ret values: the grant does not allow it (NOPERM). */
+#define MBOX_NOPERM (-100)
+
+/* NO with the response code for a store_ret (or MBOX_NOPERM). */
 void reply_store_error(struct session *s, const char *tag, int r, const char *err);
 
+/* Appends msg (data, size, flags, keywords, date set) to a mailbox of st,
+ * parsing it first so FETCH and SEARCH use the cache; a store_ret. */
+int append_parsed(struct store *st, int64_t mailbox_id, struct store_append *msg,
+		  uint32_t *uid_r, const char **error_r);
+
+/* worker-shared.c: other owners' mailboxes under "Shared/OWNER/". */
+/* Is name in the shared namespace (which the principal cannot create in)? */
+bool shared_name(const char *name);
+/* STORE_OK and *ref, or STORE_NOT_FOUND (also for a name the principal
+ * has no "l" or "r" on, so it learns nothing of it). */
+int mbox_resolve(struct session *s, const char *name, struct mbref *ref);
+/* May the grant's holder use right (RFC 4314 letter)? NULL: own, yes. */
+bool mbref_may(const struct grant *g, char right);
+/* A store_access audit record: action "open", "close", "append". */
+void shared_audit(struct session *s, const struct grant *g, const char *action,
+		  uint64_t msgs, uint64_t bytes);
+/* Calls cb with each granted mailbox the principal may see ("l"), named
+ * Shared/OWNER/MAILBOX, no special use. -1 if cb stopped. */
+int shared_list(struct session *s, store_mailbox_cb *cb, void *ctx);
+/* MYRIGHTS GETACL LISTRIGHTS SETACL DELETEACL (RFC 4314 3). */
+void cmd_acl(struct session *s, const char *tag, const char *cmd, const struct imap_arg *args);
+void shared_close_all(struct worker *w);
+/* COPY / MOVE of ranges of the selected mailbox to dst in another store
+ * (rights already checked): each message read and appended; replies. */
+void shared_copy(struct session *s, const char *tag, const struct imap_range *ranges, int n,
+		 const struct mbref *dst, const struct store_mailbox_info *dstinfo, bool uid,
+		 bool move);
+
 /* worker-list.c */
+/* name as the client sees it (modified UTF-7 or, after UTF8=ACCEPT,
+ * UTF-8), as an IMAP string. */
+int mailbox_write_name(struct session *s, struct buffer *b, const char *name);
 void cmd_list(struct session *s, const char *tag, const struct imap_arg *args, bool lsub);
 void cmd_status(struct session *s, const char *tag, const struct imap_arg *args);
 
@@ -126,6 +179,11 @@ bool fetch_job_run(struct session *s);
  * or NULL; counted for the session's audit record. */
 uint8_t *read_message(struct session *s, uint32_t uid, uint64_t off, uint64_t len,
 		      size_t *len_r);
+/* The replies of a COPY or MOVE: COPYUID (when n > 0) pairing src[i]
+ * with dst[i], the expunges of a move, the tagged OK or NO for r. */
+void copy_reply(struct session *s, const char *tag, int r, const char *err,
+		uint32_t uidvalidity, const uint32_t *src, size_t n, const uint32_t *dst,
+		bool uid, bool move);
 /* "1:3,7" from UIDs (or sequence numbers) in the given order (COPYUID
  * pairs src[i] with dst[i], so the two sets keep the same order). */
 int write_uid_set(struct buffer *b, const uint32_t *u, size_t n);

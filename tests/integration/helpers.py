@@ -5,6 +5,7 @@ or a network client would: the CLI through subprocess, the server through
 sockets on 127.0.0.1. Every wait has a deadline so a hung server fails a
 test instead of hanging the suite.
 """
+import contextlib
 import os
 import re
 import shutil
@@ -365,3 +366,24 @@ def flood(conn, total, chunk=1 << 16, timeout=20):
             break
         sent += len(block)
     return conn.read_all(max(1.0, deadline - time.monotonic()))
+
+
+@contextlib.contextmanager
+def users_server(users, password):
+    """A server of its own with these users (a test module's fixture);
+    on leaving, it must stop cleanly with no role crashed."""
+    d = DataDir()
+    try:
+        for u in users:
+            d.add_user(u, password)
+        s = Server(d)
+    except BaseException:
+        d.remove()
+        raise
+    try:
+        yield s
+    finally:
+        rc = s.stop()
+        d.remove()
+    assert rc == 0, s.log()[-3000:]
+    assert "role_crashed" not in s.log(), s.log()

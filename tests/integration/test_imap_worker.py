@@ -238,7 +238,7 @@ def test_mailbox_management_and_status(srv):
         st = ok(m.status("INBOX", "(MESSAGES UIDNEXT UIDVALIDITY UNSEEN RECENT SIZE)"))[0]
         assert re.match(rb'"INBOX" \(MESSAGES 0 UIDNEXT 1 UIDVALIDITY \d+ UNSEEN 0 RECENT 0 SIZE 0\)',
                         st), st
-        assert ok(m.namespace()) == [b'(("" "/")) NIL NIL']
+        assert ok(m.namespace()) == [b'(("" "/")) (("Shared/" "/")) NIL']
         ok(m.subscribe("INBOX"))
 
 

@@ -1,0 +1,161 @@
+/* grants.c: see grants.h. */
+#include "master/grants.h"
+#include "directory/directory.h"
+#include "lib/log.h"
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int fail(const char **error_r, const char *msg)
+{
+	*error_r = msg;
+	return -1;
+}
+
+static void sign(struct grant_set *gs)
+{
+	crypto_generichash_state st;
+	crypto_generichash_init(&st, NULL, 0, sizeof(gs->sig));
+	for (size_t i = 0; i < gs->n; i++)
+		crypto_generichash_update(&st, (const unsigned char *)&gs->v[i], sizeof(gs->v[i]));
+	crypto_generichash_final(&st, gs->sig, sizeof(gs->sig));
+}
+
+size_t grants_stores(const struct grant_set *gs, const char *own_store, const char **ids,
+		     size_t max)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < gs->n; i++) {
+		if (own_store != NULL && strcmp(gs->v[i].store, own_store) == 0)
+			continue;
+		size_t j = 0;
+		while (j < n && strcmp(ids[j], gs->v[i].store) != 0)
+			j++;
+		if (j == n && n < max)
+			ids[n++] = gs->v[i].store;
+	}
+	return n;
+}
+
+bool grants_has_owner(const struct grant_set *gs, const char *owner)
+{
+	for (size_t i = 0; i < gs->n; i++)
+		if (strcmp(gs->v[i].owner, owner) == 0)
+			return true;
+	return false;
+}
+
+static int copy(char *dst, size_t len, const char *src)
+{
+	size_t n = strlen(src);
+	if (n >= len)
+		return -1;
+	memcpy(dst, src, n + 1);
+	return 0;
+}
+
+static int load_cb(void *ctx, const struct directory_grant *g)
+{
+	struct grant_set *gs = ctx;
+	if (gs->n >= RD_MAX_GRANTS) {
+		log_error("grants_capped", "principal", g->grantee, "owner", g->owner,
+			  "mailbox", g->mailbox);
+		return 0;
+	}
+	struct grant *x = &gs->v[gs->n];
+	if (copy(x->owner, sizeof(x->owner), g->owner) < 0 ||
+	    copy(x->grantee, sizeof(x->grantee), g->grantee) < 0 ||
+	    copy(x->store, sizeof(x->store), g->owner_store) < 0 ||
+	    copy(x->mailbox, sizeof(x->mailbox), g->mailbox) < 0 ||
+	    copy(x->rights, sizeof(x->rights), g->rights) < 0)
+		return 0;
+	/* one more owner store than a worker may hold: leave this one out */
+	const char *ids[RD_MAX_SHARED_STORES + 1];
+	gs->n++;
+	if (grants_stores(gs, gs->own_store, ids, RD_MAX_SHARED_STORES + 1) >
+	    RD_MAX_SHARED_STORES) {
+		gs->n--;
+		log_error("grants_capped", "principal", g->grantee, "owner", g->owner,
+			  "mailbox", g->mailbox);
+	}
+	return 0;
+}
+
+int grants_load(const char *data_dir, const char *principal, char *store,
+		struct grant_set *gs, const char **error_r)
+{
+	char dir[4096];
+	struct directory *d;
+	memset(gs, 0, sizeof(*gs));
+	snprintf(dir, sizeof(dir), "%s/directory", data_dir);
+	if (directory_open(dir, 0, &d, error_r) < 0)
+		return -1;
+	int r = -1;
+	if (directory_user_lookup(d, principal, store, RD_MAX_STORE_ID + 1) < 0) {
+		*error_r = "not a user";
+	} else if ((gs->v = calloc(RD_MAX_GRANTS, sizeof(*gs->v))) == NULL) {
+		*error_r = "out of memory";
+	} else {
+		gs->own_store = store;
+		r = directory_grant_list(d, NULL, principal, load_cb, gs, error_r);
+		if (r == 0)
+			r = directory_grant_list(d, principal, NULL, load_cb, gs, error_r);
+		gs->own_store = NULL;
+	}
+	directory_close(&d);
+	if (r < 0) {
+		grants_free(gs);
+		return -1;
+	}
+	sign(gs);
+	return 0;
+}
+
+void grants_free(struct grant_set *gs)
+{
+	free(gs->v);
+	gs->v = NULL;
+	gs->n = 0;
+}
+
+int grants_encode(const struct grant_set *gs, struct ipc_msg *msg)
+{
+	int r = ipc_put_u32(msg, (uint32_t)gs->n);
+	for (size_t i = 0; r == 0 && i < gs->n; i++)
+		r = ipc_put_str(msg, gs->v[i].owner) | ipc_put_str(msg, gs->v[i].grantee) |
+		    ipc_put_str(msg, gs->v[i].store) |
+		    ipc_put_str(msg, gs->v[i].mailbox) | ipc_put_str(msg, gs->v[i].rights);
+	return r < 0 ? -1 : 0;
+}
+
+int grants_decode(struct ipc_reader *r, struct grant_set *gs, const char **error_r)
+{
+	uint32_t n;
+	struct grant_set ng = { 0 };
+	if (ipc_get_u32(r, &n, error_r) < 0)
+		return -1;
+	if (n > RD_MAX_GRANTS)
+		return fail(error_r, "too many grants");
+	if (n > 0 && (ng.v = calloc(n, sizeof(*ng.v))) == NULL)
+		return fail(error_r, "out of memory");
+	for (ng.n = 0; ng.n < n; ng.n++) {
+		struct grant *g = &ng.v[ng.n];
+		if (ipc_get_str(r, g->owner, sizeof(g->owner), error_r) < 0 ||
+		    ipc_get_str(r, g->grantee, sizeof(g->grantee), error_r) < 0 ||
+		    ipc_get_str(r, g->store, sizeof(g->store), error_r) < 0 ||
+		    ipc_get_str(r, g->mailbox, sizeof(g->mailbox), error_r) < 0 ||
+		    ipc_get_str(r, g->rights, sizeof(g->rights), error_r) < 0) {
+			grants_free(&ng);
+			return -1;
+		}
+	}
+	if (ipc_end(r, error_r) < 0) {
+		grants_free(&ng);
+		return -1;
+	}
+	sign(&ng);
+	grants_free(gs);
+	*gs = ng;
+	return 0;
+}

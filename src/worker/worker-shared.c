@@ -1,0 +1,344 @@
+/* worker-shared.c: other owners' mailboxes this principal was granted
+ * (IMAP ACL, RFC 4314), seen under the "Shared/OWNER/" prefix (the
+ * NAMESPACE "other users" entry).
+ *
+ * Master started this worker confined to its own store plus the store of
+ * every owner that granted it something (master/grants.h), so the kernel
+ * keeps it out of everyone else's; within a granted store the rights of
+ * each grant are enforced here, per mailbox. Every open of another owner's
+ * mailbox (SELECT, EXAMINE), the end of it (with what was read) and every
+ * message put into one goes on the audit record under that owner (rule 5);
+ * master checks the owner named is one that granted this worker.
+ *
+ * Grants are changed by the operator (`redoubt grant`); MYRIGHTS, GETACL
+ * and LISTRIGHTS report them, SETACL and DELETEACL are refused with a
+ * pointer to the admin command (changing them from a session would need a
+ * write path to the directory, which a worker must not have). */
+#include "worker/worker.h"
+#include "imap/imap-fetch.h"
+#include "master/role.h"
+#include "audit/audit-log.h"
+#include "lib/log.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define SHARED_PREFIX "Shared/"
+#define SHARED_PREFIX_LEN (sizeof(SHARED_PREFIX) - 1)
+
+/* The open handle on a granted owner's store, opened at first use. */
+static struct store *shared_store(struct worker *w, const char *id)
+{
+	if (strcmp(id, w->ctx->store_id) == 0)
+		return w->store;
+	for (size_t i = 0; i < w->nshared; i++)
+		if (strcmp(w->shared[i].id, id) == 0) {
+			if (w->shared[i].st == NULL) {
+				char root[4096];
+				const char *err;
+				snprintf(root, sizeof(root), "%s/stores", w->ctx->data_dir);
+				struct store_params sp = { .stores_root = root };
+				if (store_open(&sp, id, &w->shared[i].st, &err) != STORE_OK) {
+					log_error("shared_store_open_failed", "store", id,
+						  "reason", err);
+					return NULL;
+				}
+			}
+			return w->shared[i].st;
+		}
+	return NULL;   /* not a store master confined us to */
+}
+
+void shared_close_all(struct worker *w)
+{
+	for (size_t i = 0; i < w->nshared; i++)
+		store_close(&w->shared[i].st);
+}
+
+static bool is_own(const struct worker *w, const struct grant *g)
+{
+	return strcmp(g->owner, w->ctx->principal) == 0;
+}
+
+bool shared_name(const char *name)
+{
+	return strncmp(name, SHARED_PREFIX, SHARED_PREFIX_LEN) == 0 ||
+	       strcmp(name, "Shared") == 0;
+}
+
+int mbox_resolve(struct session *s, const char *name, struct mbref *ref)
+{
+	struct worker *w = s->w;
+	memset(ref, 0, sizeof(*ref));
+	if (!shared_name(name)) {
+		ref->store = w->store;
+		ref->name = name;
+		return STORE_OK;
+	}
+	const char *owner = name + SHARED_PREFIX_LEN, *sl = strchr(owner, '/');
+	if (strncmp(name, SHARED_PREFIX, SHARED_PREFIX_LEN) != 0 || sl == NULL)
+		return STORE_NOT_FOUND;
+	size_t olen = (size_t)(sl - owner);
+	const char *mbox = sl + 1;
+	for (size_t i = 0; i < w->grants.n; i++) {
+		const struct grant *g = &w->grants.v[i];
+		if (is_own(w, g) || strlen(g->owner) != olen ||
+		    strncasecmp(g->owner, owner, olen) != 0 ||
+		    (strcmp(g->mailbox, mbox) != 0 &&
+		     !(strcmp(g->mailbox, "INBOX") == 0 && strcasecmp(mbox, "INBOX") == 0)))
+			continue;
+		/* RFC 4314 6: without "l" (or "r") the mailbox does not exist
+		 * for this user, so nobody learns what is shared */
+		if (strchr(g->rights, 'l') == NULL && strchr(g->rights, 'r') == NULL)
+			return STORE_NOT_FOUND;
+		if ((ref->store = shared_store(w, g->store)) == NULL)
+			return STORE_NOT_FOUND;
+		ref->name = g->mailbox;
+		ref->grant = g;
+		return STORE_OK;
+	}
+	return STORE_NOT_FOUND;
+}
+
+bool mbref_may(const struct grant *g, char right)
+{
+	return g == NULL || strchr(g->rights, right) != NULL;
+}
+
+void shared_audit(struct session *s, const struct grant *g, const char *action,
+		  uint64_t msgs, uint64_t bytes)
+{
+	char m[24], b[24];
+	snprintf(m, sizeof(m), "%llu", (unsigned long long)msgs);
+	snprintf(b, sizeof(b), "%llu", (unsigned long long)bytes);
+	struct audit_kv kv[] = {
+		{ AUDIT_F_OWNER, g->owner }, { AUDIT_F_MAILBOX, g->mailbox },
+		{ AUDIT_F_ADDRESS, s->peer }, { AUDIT_F_PROTOCOL, "imap" },
+		{ "action", action }, { "rights", g->rights },
+		{ AUDIT_F_MESSAGES, m }, { AUDIT_F_BYTES, b },
+	};
+	role_audit(s->w->ctx->ipc_fd, "store_access", kv, sizeof(kv) / sizeof(kv[0]));
+}
+
+int shared_list(struct session *s, store_mailbox_cb *cb, void *ctx)
+{
+	struct worker *w = s->w;
+	for (size_t i = 0; i < w->grants.n; i++) {
+		const struct grant *g = &w->grants.v[i];
+		struct store *st;
+		struct store_mailbox_info info;
+		const char *err;
+		char name[RD_STORE_MAX_MAILBOX_NAME + 1];
+		if (is_own(w, g) || strchr(g->rights, 'l') == NULL ||
+		    (st = shared_store(w, g->store)) == NULL ||
+		    store_mailbox_get(st, g->mailbox, &info, &err) != STORE_OK)
+			continue;
+		int n = snprintf(name, sizeof(name), "%s%s/%s", SHARED_PREFIX, g->owner, g->mailbox);
+		if (n < 0 || (size_t)n >= sizeof(name))
+			continue;
+		info.name = name;
+		/* the owner's \Sent is not the grantee's */
+		info.special_use = STORE_SPECIAL_NONE;
+		if (cb(ctx, &info) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* ---- ACL commands (RFC 4314 3) ---- */
+
+/* RFC 4314 2.1: everything the owner has. */
+#define ALL_RIGHTS "lrswipkxtea"
+
+static int acl_target(struct session *s, const char *tag, const struct imap_arg *a,
+		      char *name, size_t len, struct mbref *ref)
+{
+	if (mailbox_arg(s, tag, a, name, len) < 0)
+		return -1;
+	int r = mbox_resolve(s, name, ref);
+	struct store_mailbox_info info;
+	const char *err;
+	if (r == STORE_OK)
+		r = store_mailbox_get(ref->store, ref->name, &info, &err);
+	if (r != STORE_OK) {
+		out(s, "%s NO [NONEXISTENT] No such mailbox\r\n", tag);
+		return -1;
+	}
+	return 0;
+}
+
+static void write_acl_line(struct session *s, const char *cmd, const char *name,
+			   const char *rest)
+{
+	struct buffer b;
+	buffer_init(&b, RD_IMAP_MAX_LINE);
+	if (buffer_printf(&b, "* %s ", cmd) == 0 && mailbox_write_name(s, &b, name) == 0 &&
+	    buffer_printf(&b, "%s\r\n", rest) == 0)
+		out_buf(s, &b);
+	buffer_free(&b);
+}
+
+void cmd_acl(struct session *s, const char *tag, const char *cmd, const struct imap_arg *args)
+{
+	char name[RD_STORE_MAX_MAILBOX_NAME + 1], rest[RD_IMAP_MAX_LINE / 2];
+	struct mbref ref;
+	size_t nargs = 0;
+	for (const struct imap_arg *a = args; a != NULL; a = a->next)
+		nargs++;
+	if (strcmp(cmd, "SETACL") == 0 || strcmp(cmd, "DELETEACL") == 0) {
+		if (nargs < 2) {
+			session_bad(s, tag, "Expected mailbox and identifier");
+			return;
+		}
+		out(s, "%s NO [NOPERM] Rights are granted by the administrator "
+		    "(redoubt grant add|remove)\r\n", tag);
+		return;
+	}
+	size_t want = strcmp(cmd, "LISTRIGHTS") == 0 ? 2 : 1;
+	if (nargs != want) {
+		session_bad(s, tag, want == 2 ? "Expected mailbox and identifier" :
+			    "Expected one mailbox name");
+		return;
+	}
+	if (acl_target(s, tag, args, name, sizeof(name), &ref) < 0)
+		return;
+	if (strcmp(cmd, "MYRIGHTS") == 0) {
+		snprintf(rest, sizeof(rest), " %s", ref.grant ? ref.grant->rights : ALL_RIGHTS);
+		write_acl_line(s, "MYRIGHTS", name, rest);
+	} else if (strcmp(cmd, "LISTRIGHTS") == 0) {
+		/* nothing is always granted; each right can be given alone */
+		if (ref.grant != NULL && !mbref_may(ref.grant, 'a')) {
+			out(s, "%s NO [NOPERM] You may not administer this mailbox\r\n", tag);
+			return;
+		}
+		write_acl_line(s, "LISTRIGHTS", name, " \"\" l r s w i p k x t e a");
+	} else {
+		/* GETACL needs "a": the owner has it on their own mailboxes */
+		if (ref.grant != NULL && !mbref_may(ref.grant, 'a')) {
+			out(s, "%s NO [NOPERM] You may not administer this mailbox\r\n", tag);
+			return;
+		}
+		struct buffer b;
+		buffer_init(&b, RD_IMAP_MAX_LINE);
+		const char *owner = ref.grant ? ref.grant->owner : s->w->ctx->principal;
+		(void)buffer_printf(&b, " ");
+		(void)imap_write_cstring(&b, owner);
+		(void)buffer_printf(&b, " " ALL_RIGHTS);
+		for (size_t i = 0; i < s->w->grants.n; i++) {
+			const struct grant *g = &s->w->grants.v[i];
+			/* only the grants this principal gave are known here */
+			if (ref.grant == NULL && is_own(s->w, g) && strcmp(g->mailbox, ref.name) == 0) {
+				(void)buffer_printf(&b, " ");
+				(void)imap_write_cstring(&b, g->grantee);
+				(void)buffer_printf(&b, " %s", g->rights);
+			}
+		}
+		if (buffer_cstr(&b, &owner) == 0)
+			write_acl_line(s, "ACL", name, owner);
+		buffer_free(&b);
+	}
+	out(s, "%s OK %s completed\r\n", tag, cmd);
+}
+
+/* ---- COPY / MOVE between two owners' stores ---- */
+
+struct copy_item {
+	uint32_t uid;
+	unsigned flags;
+	int64_t date;
+	char *keywords;
+};
+
+struct copy_list {
+	struct copy_item *v;
+	size_t n;
+	bool over, oom;
+};
+
+static int copy_collect_cb(void *ctx, const struct store_message *m)
+{
+	struct copy_list *l = ctx;
+	if (l->n >= RD_STORE_MAX_BATCH) {
+		l->over = true;
+		return 1;
+	}
+	struct copy_item *it = &l->v[l->n];
+	if ((it->keywords = strdup(m->keywords)) == NULL) {
+		l->oom = true;
+		return 1;
+	}
+	it->uid = m->uid;
+	it->flags = m->flags;
+	it->date = m->internal_date;
+	l->n++;
+	return 0;
+}
+
+/* One message of the selected mailbox into dst; a store_ret. */
+static int copy_one(struct session *s, const struct copy_item *it, const struct mbref *dst,
+		    int64_t dst_id, uint32_t *uid_r, uint64_t *bytes, const char **error_r)
+{
+	size_t len;
+	uint8_t *data = read_message(s, it->uid, 0, RD_STORE_MAX_MESSAGE, &len);
+	if (data == NULL) {
+		*error_r = "Could not read the message";
+		return STORE_ERROR;
+	}
+	const char *kws[RD_STORE_MAX_KEYWORDS];
+	size_t nkw = 0;
+	for (char *save = NULL, *k = strtok_r(it->keywords, " ", &save);
+	     k != NULL && nkw < RD_STORE_MAX_KEYWORDS; k = strtok_r(NULL, " ", &save))
+		kws[nkw++] = k;
+	struct store_append msg = { .data = data, .size = len, .flags = it->flags,
+				    .keywords = kws, .keyword_count = nkw,
+				    .internal_date = it->date };
+	int r = append_parsed(dst->store, dst_id, &msg, uid_r, error_r);
+	*bytes += len;
+	free(data);
+	return r;
+}
+
+void shared_copy(struct session *s, const char *tag, const struct imap_range *ranges, int n,
+		 const struct mbref *dst, const struct store_mailbox_info *dstinfo, bool uid,
+		 bool move)
+{
+	struct copy_list l = { .v = calloc(RD_STORE_MAX_BATCH, sizeof(struct copy_item)) };
+	const char *err = "Out of memory";
+	int r = l.v == NULL ? STORE_ERROR : STORE_OK;
+	for (int i = 0; i < n && r == STORE_OK && !l.over && !l.oom; i++)
+		r = store_fetch(s->sel->store, s->sel->id, ranges[i].lo, ranges[i].hi,
+				copy_collect_cb, &l, &err);
+	if (r == STORE_OK && (l.over || l.oom)) {
+		r = l.over ? STORE_LIMIT : STORE_ERROR;
+		err = l.over ? "Too many messages for one copy between owners" : "Out of memory";
+	}
+	uint32_t *src = calloc(l.n + 1, sizeof(uint32_t)), *dsts = calloc(l.n + 1, sizeof(uint32_t));
+	size_t done = 0;
+	uint64_t bytes = 0;
+	if (src == NULL || dsts == NULL)
+		r = STORE_ERROR;
+	for (size_t i = 0; i < l.n && r == STORE_OK; i++) {
+		r = copy_one(s, &l.v[i], dst, dstinfo->id, &dsts[done], &bytes, &err);
+		if (r == STORE_OK)
+			src[done++] = l.v[i].uid;
+	}
+	if (dst->grant != NULL && done > 0)
+		shared_audit(s, dst->grant, "append", done, bytes);
+	/* MOVE: the copies are durable now; then the originals go */
+	struct store_flag_change del = { .op = STORE_FLAGS_ADD, .flags = STORE_FLAG_DELETED };
+	for (size_t i = 0; move && r == STORE_OK && i < done; i++) {
+		struct store_uids gone = { 0 };
+		r = store_flags_update(s->sel->store, s->sel->id, src[i], src[i], &del, NULL, NULL,
+				       NULL, &err);
+		if (r == STORE_OK)
+			r = store_expunge(s->sel->store, s->sel->id, src[i], src[i], &gone, &err);
+		store_uids_free(&gone);
+	}
+	copy_reply(s, tag, r, err, dstinfo->uidvalidity, src, done, dsts, uid, move);
+	for (size_t i = 0; i < l.n; i++)
+		free(l.v[i].keywords);
+	free(l.v);
+	free(src);
+	free(dsts);
+}

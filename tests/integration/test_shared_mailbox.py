@@ -1,0 +1,213 @@
+"""Shared mailboxes (IMAP ACL, RFC 4314): alice grants bob her INBOX with
+`redoubt grant`, bob sees it under Shared/ with Python imaplib, reads it
+within his rights and no further, copies from it into his own store, and
+every open of alice's mailbox by bob is on the audit record under alice.
+The kernel side: a worker is confined to the granting owner's store only
+when master hands it a grant (sandbox-probe --shared)."""
+import imaplib
+import os
+import re
+import smtplib
+import time
+
+import pytest
+
+import helpers
+from helpers import DOMAIN, run, tls_context
+
+ALICE = f"alice@{DOMAIN}"
+BOB = f"bob@{DOMAIN}"
+CAROL = f"carol@{DOMAIN}"
+PW = "shared-test-pw"
+SHARED = f"Shared/{ALICE}/INBOX"
+
+
+@pytest.fixture(scope="module")
+def srv():
+    with helpers.users_server((ALICE, BOB, CAROL), PW) as s:
+        yield s
+
+
+def deliver(srv, rcpt, subject, body="hello"):
+    data = (f"From: someone@other.test\r\nTo: {rcpt}\r\nSubject: {subject}\r\n"
+            f"Message-ID: <{subject.replace(' ', '-')}@other.test>\r\n\r\n{body}\r\n").encode()
+    with smtplib.SMTP("127.0.0.1", srv.ports["smtp"], timeout=10) as s:
+        s.sendmail("someone@other.test", [rcpt], data)
+
+
+def login(srv, user):
+    m = imaplib.IMAP4_SSL("127.0.0.1", srv.ports["imaps"], ssl_context=tls_context(),
+                          timeout=10)
+    m.login(user, PW)
+    return m
+
+
+def grant(srv, *args):
+    r = run("grant", *args, "--data", srv.data.path)
+    assert r.returncode == 0, r.stderr
+    return r
+
+
+def names(m):
+    typ, data = m.list()
+    assert typ == "OK"
+    return [re.search(rb'"/" "?([^"]*)"?$', line).group(1).decode() for line in data]
+
+
+def wait_seen_in_inbox(srv, user, n):
+    m = login(srv, user)
+    try:
+        for _ in range(100):
+            typ, data = m.select("INBOX")
+            if int(data[0]) >= n:
+                return
+            time.sleep(0.1)
+        raise AssertionError(f"{user} never got {n} messages")
+    finally:
+        m.logout()
+
+
+def test_grant_cli_validates(srv):
+    for bad in (["add", ALICE, "INBOX", "nobody@" + DOMAIN, "lr"],
+                ["add", ALICE, "INBOX", BOB, "lrz"],
+                ["add", ALICE, "IN%BOX", BOB, "lr"],
+                ["add", ALICE, "INBOX", ALICE, "lr"],
+                ["remove", ALICE, "INBOX", CAROL]):
+        r = run("grant", *bad, "--data", srv.data.path)
+        assert r.returncode != 0, bad
+        assert r.stderr.strip(), bad
+    r = run("grant", "add", ALICE, "INBOX", "--data", srv.data.path)
+    assert r.returncode == 2
+
+
+def test_shared_inbox_read_within_rights(srv):
+    deliver(srv, ALICE, "for alice one", "the first secret")
+    deliver(srv, ALICE, "for alice two", "the second secret")
+    wait_seen_in_inbox(srv, ALICE, 2)
+    grant(srv, "add", ALICE, "inbox", BOB, "lrs")
+    assert f"{ALICE}\tINBOX\t{BOB}\tlrs" in grant(srv, "list").stdout
+
+    m = login(srv, BOB)
+    try:
+        typ, data = m.namespace()
+        assert typ == "OK" and b'(("Shared/" "/"))' in data[0]
+        listed = names(m)
+        assert SHARED in listed and "Shared" in listed
+        typ, data = m.myrights(f'"{SHARED}"')
+        assert typ == "OK" and data[0].endswith(b" lrs"), data
+        typ, data = m.select(f'"{SHARED}"')
+        assert typ == "OK" and int(data[0]) == 2
+        typ, data = m.fetch("1:*", "(BODY.PEEK[TEXT])")
+        bodies = b"".join(x[1] for x in data if isinstance(x, tuple))
+        assert b"the first secret" in bodies and b"the second secret" in bodies
+        # "s": \Seen sticks; no "w": \Flagged is left out; no "e": no expunge
+        typ, data = m.store("1", "+FLAGS", r"(\Seen \Flagged)")
+        assert typ == "OK"
+        typ, data = m.fetch("1", "(FLAGS)")
+        assert rb"\Seen" in data[0] and rb"\Flagged" not in data[0]
+        typ, data = m.store("1", "FLAGS", r"(\Seen)")
+        assert typ == "NO" and b"NOPERM" in data[0]
+        typ, data = m.expunge()
+        assert typ == "NO" and b"NOPERM" in data[0]
+        # no "i": nothing goes in
+        typ, data = m.append(f'"{SHARED}"', None, None, b"Subject: x\r\n\r\nplanted\r\n")
+        assert typ == "NO" and b"NOPERM" in data[0]
+        # GETACL needs "a"
+        typ, data = m.getacl(f'"{SHARED}"')
+        assert typ == "NO"
+        # copying out into bob's own store: a real copy, with COPYUID
+        typ, data = m.copy("1:2", "INBOX")
+        assert typ == "OK" and b"COPYUID" in data[0], data
+        # what bob cannot reach stays unknown
+        typ, data = m.select(f'"Shared/{CAROL}/INBOX"')
+        assert typ == "NO" and b"NONEXISTENT" in data[0]
+        typ, data = m.create("Shared/mine")
+        assert typ == "NO"
+        typ, data = m.select("INBOX")
+        assert typ == "OK" and int(data[0]) == 2
+        typ, data = m.fetch("1:*", "(BODY.PEEK[TEXT])")
+        assert b"the first secret" in b"".join(x[1] for x in data if isinstance(x, tuple))
+    finally:
+        m.logout()
+
+    # alice's own view: her message is \Seen now, still there, not \Flagged
+    m = login(srv, ALICE)
+    try:
+        typ, data = m.select("INBOX")
+        assert int(data[0]) == 2
+        typ, data = m.fetch("1", "(FLAGS)")
+        assert rb"\Seen" in data[0] and rb"\Flagged" not in data[0]
+        typ, data = m.getacl("INBOX")
+        assert typ == "OK" and BOB.encode() in data[0] and b"lrs" in data[0], data
+        typ, data = m.myrights("INBOX")
+        assert data[0].endswith(b"lrswipkxtea")
+    finally:
+        m.logout()
+
+
+def test_bob_reading_alice_is_audited_under_alice(srv):
+    r = run("audit", "report", "--data", srv.data.path, "--user", ALICE)
+    assert r.returncode == 0, r.stderr
+    lines = [ln for ln in r.stdout.splitlines() if BOB in ln and "OTHER PRINCIPAL" in ln]
+    assert lines, r.stdout
+    assert any("opened INBOX of " + ALICE in ln and "rights lrs" in ln for ln in lines), r.stdout
+    assert any("closed INBOX of " + ALICE in ln and "4 messages" in ln for ln in lines), r.stdout
+    assert "1 openings by other principals" in r.stdout, r.stdout
+    r = run("audit", "query", "--data", srv.data.path, "--kind", "store_access", "--user", ALICE,
+            "--json")
+    assert r.returncode == 0
+    assert '"action":"select"' in r.stdout.replace(" ", "") or "select" in r.stdout
+    assert "close" in r.stdout
+    # the CLI leaves admin events for the running master, which chains them
+    for _ in range(100):
+        r = run("audit", "query", "--data", srv.data.path, "--kind", "admin")
+        if "grant_set" in r.stdout:
+            break
+        time.sleep(0.1)
+    assert "grant_set" in r.stdout
+    assert run("audit", "verify", "--data", srv.data.path).returncode == 0
+
+
+def test_full_rights_and_revocation(srv):
+    grant(srv, "add", ALICE, "INBOX", BOB, "lrswitea")
+    m = login(srv, BOB)
+    try:
+        typ, data = m.select(f'"{SHARED}"')
+        assert typ == "OK"
+        n = int(data[0])
+        typ, data = m.append(f'"{SHARED}"', r"(\Flagged)", None,
+                             b"Subject: note from bob\r\n\r\nput here by bob\r\n")
+        assert typ == "OK" and b"APPENDUID" in data[0]
+        typ, data = m.store(str(n + 1), "+FLAGS", r"(\Deleted)")
+        assert typ == "OK"
+        typ, data = m.expunge()
+        assert typ == "OK"
+        typ, data = m.getacl(f'"{SHARED}"')
+        assert typ == "OK"
+        typ, data = m.setacl(f'"{SHARED}"', CAROL, "lr")
+        assert typ == "NO" and b"redoubt grant" in data[0]
+    finally:
+        m.logout()
+    r = run("grant", "remove", ALICE, "INBOX", BOB, "--data", srv.data.path)
+    assert r.returncode == 0, r.stderr
+    m = login(srv, BOB)
+    try:
+        assert not [n for n in names(m) if n.startswith("Shared")]
+        typ, data = m.select(f'"{SHARED}"')
+        assert typ == "NO"
+    finally:
+        m.logout()
+
+
+def test_worker_confined_to_granted_store_only(srv):
+    alice = srv.data.store_id(ALICE)
+    bob = srv.data.store_id(BOB)
+    carol = srv.data.store_id(CAROL)
+    index = os.path.join(srv.data.path, "stores", alice, "index.db")
+    r = run("sandbox-probe", "--role", "worker", "--data", srv.data.path, "--store", bob,
+            "--shared", alice, "--try-open", index)
+    assert r.returncode == 1 and "opened" in r.stdout, r.stdout + r.stderr
+    other = os.path.join(srv.data.path, "stores", carol, "index.db")
+    r = run("sandbox-probe", "--role", "worker", "--data", srv.data.path, "--store", bob,
+            "--shared", alice, "--try-open", other)
+    assert r.returncode == 0 and r.stdout.startswith("refused:"), r.stdout + r.stderr
