@@ -284,6 +284,10 @@ static int report_cb(void *ctx, const struct audit_record *rec, const char *line
 		rp->sessions++;
 		snprintf(what, sizeof(what), "session started (%s)",
 			 disp(rec, AUDIT_F_PROTOCOL, a, sizeof(a)));
+	} else if (strcmp(k, "session_end") == 0 && audit_record_get(rec, "sent") != NULL) {
+		snprintf(what, sizeof(what), "session ended (%s): %s messages sent, %s bytes",
+			 disp(rec, AUDIT_F_PROTOCOL, c, sizeof(c)), disp(rec, "sent", a, sizeof(a)),
+			 disp(rec, "sent_bytes", b, sizeof(b)));
 	} else if (strcmp(k, "session_end") == 0) {
 		snprintf(what, sizeof(what), "session ended: %s messages, %s bytes read",
 			 disp(rec, AUDIT_F_MESSAGES, a, sizeof(a)), disp(rec, AUDIT_F_BYTES, b, sizeof(b)));

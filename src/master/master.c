@@ -827,7 +827,8 @@ static int role_audit_event(struct master *m, struct child *c, struct ipc_reader
 			    const char **err)
 {
 	static const struct { enum child_kind kind; const char *event; } allowed[] = {
-		{ CK_SMTP, "send_as_refused" }, { CK_WORKER, "session_start" },
+		{ CK_SMTP, "send_as_refused" }, { CK_SMTP, "session_start" },
+		{ CK_SMTP, "session_end" }, { CK_WORKER, "session_start" },
 		{ CK_WORKER, "session_end" }, { CK_WORKER, "store_access" },
 	};
 	struct audit_event *ev = malloc(sizeof(*ev));

@@ -10,6 +10,7 @@
 #include "smtp/smtp-txn.h"
 #include "master/role.h"
 #include "lib/log.h"
+#include "audit/audit-log.h"
 #include "lib/sasl.h"
 #include "limits.h"
 #include <stdlib.h>
@@ -68,6 +69,19 @@ static int smtp_open(struct conn *c)
 static void smtp_close(struct conn *c)
 {
 	struct smtp_sess *s = conn_proto_data(c);
+	if (s && s->authenticated) {
+		/* a submission session's end, with what it sent (rule 5) */
+		uint64_t msgs = 0, bytes = 0;
+		char m[24], b[24];
+		if (s->txn)
+			smtp_txn_counts(s->txn, &msgs, &bytes);
+		snprintf(m, sizeof(m), "%llu", (unsigned long long)msgs);
+		snprintf(b, sizeof(b), "%llu", (unsigned long long)bytes);
+		struct audit_kv kv[] = { { AUDIT_F_PRINCIPAL, s->principal },
+					 { AUDIT_F_PROTOCOL, "submission" },
+					 { "sent", m }, { "sent_bytes", b } };
+		conn_audit(c, "session_end", kv, 4);
+	}
 	if (s) {
 		smtp_txn_free(c, s->txn);
 		explicit_bzero(s, sizeof(*s));
@@ -314,6 +328,9 @@ static void smtp_login(struct conn *c, int result, const char *principal, int fd
 		snprintf(s->principal, sizeof(s->principal), "%s", principal);
 		conn_printf(c, "235 2.7.0 Authentication successful\r\n");
 		log_info("smtp_auth", "principal", principal, "peer", conn_peer(c));
+		struct audit_kv kv[] = { { AUDIT_F_PRINCIPAL, s->principal },
+					 { AUDIT_F_PROTOCOL, "submission" } };
+		conn_audit(c, "session_start", kv, 2);
 	} else if (result == 2) {
 		conn_printf(c, "454 4.7.0 Temporary authentication failure\r\n");
 	} else {

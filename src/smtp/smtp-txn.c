@@ -59,7 +59,15 @@ struct smtp_txn {
 	uint64_t bdat_size;
 	int bdat_last;
 	const char *bdat_error;     /* refuse after reading the chunk */
+	/* accepted in this session, for its audit record */
+	uint64_t sent_msgs, sent_bytes;
 };
+
+void smtp_txn_counts(const struct smtp_txn *t, uint64_t *msgs, uint64_t *bytes)
+{
+	*msgs = t->sent_msgs;
+	*bytes = t->sent_bytes;
+}
 
 static struct smtp_link *link_of(struct conn *c)
 {
@@ -585,6 +593,10 @@ static void link_frame(struct smtp_link *l, struct ipc_header *h, struct ipc_rea
 		conn_resume(c);
 	} else if (h->type == IPC_TXN_RESULT && t->wait == W_RESULT) {
 		t->wait = W_NONE;
+		if (code == 250) {
+			t->sent_msgs++;
+			t->sent_bytes += t->total;
+		}
 		finish(t);
 		conn_printf(c, "%s\r\n", text);
 		conn_resume(c);

@@ -19,6 +19,8 @@ void smtp_link_master_frame(struct smtp_link *l, int type, int fd);
 
 struct smtp_txn *smtp_txn_new(void);
 void smtp_txn_free(struct conn *c, struct smtp_txn *t);
+/* Messages (and their octets) accepted with 250 in this session. */
+void smtp_txn_counts(const struct smtp_txn *t, uint64_t *msgs, uint64_t *bytes);
 /* Forget the transaction (RSET, EHLO, STARTTLS); tells the queue if it
  * had begun. */
 void smtp_txn_reset(struct conn *c, struct smtp_txn *t);

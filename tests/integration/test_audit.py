@@ -168,3 +168,19 @@ def test_logins_fail_closed_when_the_log_cannot_be_written(fresh_data, tiny_audi
         os.unlink(os.path.join(tiny_audit_disk, "filler"))
     finally:
         s.stop()
+
+
+def test_submission_session_is_recorded_with_what_it_sent(fresh_server):
+    import smtplib
+    with smtplib.SMTP("127.0.0.1", fresh_server.ports["submission"], timeout=10) as s:
+        s.starttls(context=tls_context())
+        s.login(ALICE, ALICE_PW)
+        for i in range(2):
+            s.sendmail(ALICE, [ALICE], f"From: {ALICE}\r\nSubject: s{i}\r\n\r\nbody\r\n".encode())
+    lines = wait_records(fresh_server.data, 1, "--user", ALICE, "--kind", "session_end")
+    sub = [ln for ln in lines if "protocol=submission" in ln]
+    assert sub and "sent=2" in sub[0] and "role=smtp-in" in sub[0], lines
+    starts = wait_records(fresh_server.data, 1, "--user", ALICE, "--kind", "session_start")
+    assert any("protocol=submission" in ln and "address=127.0.0.1" in ln for ln in starts), starts
+    r = audit(fresh_server.data, "report", "--user", ALICE)
+    assert "session ended (submission): 2 messages sent" in r.stdout, r.stdout
