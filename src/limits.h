@@ -115,9 +115,10 @@
 /* Addresses per ENVELOPE list in the built-in fallback (src/mime does the
  * full job when it is there). */
 #define RD_IMAP_MAX_FALLBACK_ADDRESSES 100u
-/* Milliseconds between IDLE checks of the mailbox for changes: a delivery
- * shows up within a second or two without the worker busy-polling. */
-#define RD_IMAP_IDLE_POLL_MS    1000u
+/* Milliseconds between IDLE checks of the mailbox when nothing woke it: a
+ * fallback only, since every commit to a store (delivery, another session)
+ * wakes its idling sessions at once through inotify on the store's WAL. */
+#define RD_IMAP_IDLE_POLL_MS    30000u
 /* Pending output per session before the worker stops reading that
  * session's commands: a client that never reads cannot make the worker
  * queue unbounded responses (one message's FETCH may pass it once). */

@@ -22,6 +22,8 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include <errno.h>
+#include <sys/inotify.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
@@ -98,6 +100,77 @@ static void idle_tick(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (s->idling && !s->closing)
 		mbox_sync(s, true);
+}
+
+/* A store changed (SQLite appended to its WAL: a delivery, another
+ * session, another worker): idling sessions learn it now, not at their
+ * next poll. */
+static void store_changed_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	bool changed = false;
+	(void)what;
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+		if (n <= 0)
+			break;
+		for (ssize_t off = 0; off + (ssize_t)sizeof(struct inotify_event) <= n;) {
+			const struct inotify_event *ev = (const void *)(buf + off);
+			if (ev->len > 0 && strcmp(ev->name, "index.db-wal") == 0)
+				changed = true;
+			off += (ssize_t)sizeof(*ev) + ev->len;
+		}
+	}
+	if (!changed)
+		return;
+	/* The WAL grows before the commit is visible (SQLite publishes it in
+	 * the shared index after the frames are written and synced): look
+	 * shortly after, and twice more in case that took longer. */
+	w->change_checks = 3;
+	struct timeval tv = { .tv_sec = 0, .tv_usec = 5000 };
+	event_add(w->change_timer, &tv);
+}
+
+static void change_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	(void)fd;
+	(void)what;
+	for (struct session *s = w->sessions; s != NULL; s = s->next)
+		if (s->idling && !s->closing)
+			mbox_sync(s, true);
+	if (w->change_checks > 0 && --w->change_checks > 0) {
+		struct timeval tv = { .tv_sec = 0, .tv_usec = w->change_checks == 2 ? 30000 : 90000 };
+		event_add(w->change_timer, &tv);
+	}
+}
+
+/* Watches each store directory the worker may use. Best effort: without
+ * inotify, idle sessions still see changes at RD_IMAP_IDLE_POLL_MS. */
+static struct event *watch_stores(struct worker *w, const char *stores)
+{
+	int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	char path[4096 + RD_MAX_STORE_ID + 2];
+	if (fd < 0) {
+		log_warn("inotify_unavailable", "reason", strerror(errno));
+		return NULL;
+	}
+	for (size_t i = 0; i <= w->nshared; i++) {
+		const char *id = i == 0 ? w->ctx->store_id : w->shared[i - 1].id;
+		int n = snprintf(path, sizeof(path), "%s/%s", stores, id);
+		if (n < 0 || (size_t)n >= sizeof(path) || inotify_add_watch(fd, path, IN_MODIFY | IN_ONLYDIR) < 0)
+			log_warn("inotify_watch_failed", "store", id, "reason", strerror(errno));
+	}
+	struct event *ev = event_new(w->base, fd, EV_READ | EV_PERSIST, store_changed_cb, w);
+	w->change_timer = evtimer_new(w->base, change_timer_cb, w);
+	if (ev == NULL || w->change_timer == NULL || event_add(ev, NULL) < 0) {
+		close(fd);
+		if (ev != NULL)
+			event_free(ev);
+		return NULL;
+	}
+	return ev;
 }
 
 void session_idle_start(struct session *s, const char *tag)
@@ -448,6 +521,7 @@ int worker_main(struct role_ctx *ctx)
 	evutil_make_socket_nonblocking(ctx->ipc_fd);
 	struct event *ev = event_new(w.base, ctx->ipc_fd, EV_READ | EV_PERSIST, worker_ipc_cb, &w);
 	event_add(ev, NULL);
+	struct event *changes = watch_stores(&w, stores);
 	w.idle_since = time(NULL);
 	struct event *idle = event_new(w.base, -1, EV_PERSIST, idle_cb, &w);
 	struct timeval tick = { .tv_sec = 10 };
@@ -459,6 +533,12 @@ int worker_main(struct role_ctx *ctx)
 		session_free(w.sessions);
 	event_free(ev);
 	event_free(idle);
+	if (changes != NULL) {
+		close(event_get_fd(changes));
+		event_free(changes);
+	}
+	if (w.change_timer != NULL)
+		event_free(w.change_timer);
 	event_base_free(w.base);
 	store_close(&w.store);
 	shared_close_all(&w);

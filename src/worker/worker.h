@@ -90,6 +90,8 @@ struct worker {
 	int retire_asked;
 	uint64_t max_message;   /* APPEND literal cap */
 	struct grant_set grants;   /* from master (IPC_WORKER_GRANTS) */
+	struct event *change_timer;   /* a store changed: sync idlers soon */
+	int change_checks;
 	struct {
 		const char *id;
 		struct store *st;   /* opened at first use */

@@ -295,6 +295,28 @@ def test_idle_woken_by_delivery(srv):
         assert lines[0].startswith(b"* BYE") and lines[-1].startswith(b"d OK")
 
 
+def test_idle_woken_by_another_sessions_change(srv):
+    # the fallback poll is 30 s: within the 10 s here only the store's
+    # change notification (inotify on its WAL) can wake the idler
+    user = USERS[6]
+    other = login(srv, user)
+    with raw_session(srv, user) as c:
+        c.send(b"b SELECT INBOX\r\n")
+        assert c.tagged(b"b")[-1].startswith(b"b OK [READ-WRITE]")
+        c.send(b"c IDLE\r\n")
+        assert c.line() == b"+ idling"
+        other.select("INBOX")
+        other.store("1", "+FLAGS", "(\\Flagged)")
+        c.sock.settimeout(10)
+        line = c.line()
+        assert line.startswith(b"* 1 FETCH") and b"\\Flagged" in line, line
+        other.append("INBOX", None, None, b"Subject: appended\r\n\r\nx\r\n")
+        assert c.line() == b"* 2 EXISTS"
+        c.send(b"DONE\r\n")
+        assert c.tagged(b"c")[-1] == b"c OK IDLE terminated"
+    other.logout()
+
+
 def raw_session(srv, user):
     c = Line(srv.ports["imaps"], tls=True)
     c.line()
