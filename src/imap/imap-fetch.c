@@ -75,6 +75,7 @@ static const struct {
 	{ "BODYSTRUCTURE", FA_BODYSTRUCTURE }, { "BODY", FA_BODY },
 	{ "RFC822", FA_RFC822 }, { "RFC822.HEADER", FA_RFC822_HEADER },
 	{ "RFC822.TEXT", FA_RFC822_TEXT }, { "MODSEQ", FA_MODSEQ },
+	{ "EMAILID", FA_EMAILID }, { "THREADID", FA_THREADID },
 };
 
 static int add_item(struct imap_fetch *f, enum imap_fetch_att att, const char **error_r)
@@ -535,6 +536,12 @@ static int write_item(const struct imap_fetch_item *it, const struct imap_fetch_
 		       imap_write_flags(out, m->flags, m->keywords);
 	case FA_MODSEQ:
 		return buffer_printf(out, "MODSEQ (%llu)", (unsigned long long)m->modseq);
+	case FA_EMAILID:
+		/* RFC 8474 5.1: immutable and the same for copies of one
+		 * message: the content address is both (96 bits of it) */
+		return buffer_printf(out, "EMAILID (E%.24s)", m->blob_id ? m->blob_id : "0");
+	case FA_THREADID:
+		return buffer_append_str(out, "THREADID NIL");   /* RFC 8474 5.2: no threads kept */
 	case FA_INTERNALDATE: {
 		struct tm tm;
 		time_t t = (time_t)m->internal_date;

@@ -26,6 +26,7 @@ enum imap_fetch_att {
 	FA_BODYSTRUCTURE, FA_BODY, FA_SECTION, FA_RFC822, FA_RFC822_HEADER,
 	FA_RFC822_TEXT, FA_MODSEQ,
 	FA_BINARY, FA_BINARY_SIZE,  /* RFC 3516, written by imap-binary.c */
+	FA_EMAILID, FA_THREADID,    /* RFC 8474 */
 };
 
 enum imap_section {
@@ -69,6 +70,7 @@ struct imap_fetch_msg {
 	int64_t internal_date;
 	uint64_t size, modseq;
 	const char *envelope, *bodystructure, *body;
+	const char *blob_id;        /* content hash: EMAILID derives from it */
 	const struct imap_fetch_part *parts;
 	size_t nparts;
 	const uint8_t *raw;         /* message octets [raw_off, raw_off+raw_len) */

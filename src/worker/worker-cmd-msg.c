@@ -85,6 +85,7 @@ static int fetch_cb(void *ctx, const struct store_message *m)
 		.seq = seq, .uid = m->uid, .flags = m->flags, .keywords = m->keywords,
 		.internal_date = m->internal_date, .size = m->size, .modseq = m->modseq,
 		.envelope = m->envelope, .bodystructure = m->bodystructure,
+		.blob_id = m->blob_id,
 	};
 	uint8_t *raw = NULL;
 	struct imap_fetch_simple simple;

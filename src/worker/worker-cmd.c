@@ -104,10 +104,13 @@ static void cmd_create(struct session *s, const char *tag, const struct imap_arg
 		return;
 	int64_t id;
 	int r = store_mailbox_create(s->w->store, name, STORE_SPECIAL_NONE, &id, &err);
-	if (r != STORE_OK)
+	char oid[MAILBOXID_BUF];
+	if (r != STORE_OK) {
 		reply_store_error(s, tag, r, err);
-	else
-		out(s, "%s OK CREATE completed\r\n", tag);
+	} else {
+		mailbox_objectid(s, NULL, id, oid);
+		out(s, "%s OK [MAILBOXID (%s)] CREATE completed\r\n", tag, oid);
+	}
 }
 
 static void cmd_delete(struct session *s, const char *tag, const struct imap_arg *args)
@@ -477,6 +480,9 @@ void cmd_dispatch(struct session *s, struct imap_cmd *cmd)
 		   strcmp(name, "LISTRIGHTS") == 0 || strcmp(name, "SETACL") == 0 ||
 		   strcmp(name, "DELETEACL") == 0) {
 		cmd_acl(s, tag, name, args);
+	} else if (strcmp(name, "GETQUOTAROOT") == 0 || strcmp(name, "GETQUOTA") == 0 ||
+		   strcmp(name, "SETQUOTA") == 0) {
+		cmd_quota(s, tag, name, args);
 	} else if (strcmp(name, "LOGIN") == 0 || strcmp(name, "AUTHENTICATE") == 0 ||
 		   strcmp(name, "STARTTLS") == 0) {
 		session_bad(s, tag, "Already logged in");

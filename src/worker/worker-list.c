@@ -11,6 +11,7 @@
  * on every LIST, which RFC 5258 3 and RFC 6154 2 allow. */
 #include "worker/worker.h"
 #include "imap/imap-fetch.h"
+#include "master/role.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,8 +21,24 @@
 
 static const char *const status_items[] = {
 	"MESSAGES", "UIDNEXT", "UIDVALIDITY", "UNSEEN", "RECENT", "SIZE", "HIGHESTMODSEQ",
-	"APPENDLIMIT",
+	"APPENDLIMIT", "MAILBOXID", "DELETED", "DELETED-STORAGE",
 };
+
+/* \Deleted messages of a mailbox and their octets (RFC 9051 DELETED,
+ * RFC 9208 DELETED-STORAGE): not kept in the mailbox row, so counted. */
+struct deleted_count {
+	uint64_t n, octets;
+};
+
+static int deleted_cb(void *ctx, const struct store_message *m)
+{
+	struct deleted_count *d = ctx;
+	if (m->flags & STORE_FLAG_DELETED) {
+		d->n++;
+		d->octets += m->size;
+	}
+	return 0;
+}
 #define NSTATUS (sizeof(status_items) / sizeof(status_items[0]))
 
 static bool status_items_ok(const struct imap_arg *list)
@@ -57,10 +74,33 @@ static void status_write(struct session *s, const char *name, const struct imap_
 	(void)buffer_append_str(&b, "* STATUS ");
 	(void)mailbox_write_name(s, &b, name);
 	(void)buffer_append_str(&b, " (");
+	struct mbref ref = { 0 };
+	struct deleted_count del = { 0 };
+	bool resolved = false, counted = false;
 	for (const struct imap_arg *a = items->child; a != NULL; a = a->next) {
 		const char *sp = a == items->child ? "" : " ";
 		unsigned long long v;
-		if (imap_arg_is(a, "MESSAGES"))
+		const char *err;
+		if (!resolved && (imap_arg_is(a, "MAILBOXID") || imap_arg_is(a, "DELETED") ||
+				  imap_arg_is(a, "DELETED-STORAGE")))
+			resolved = mbox_resolve(s, name, &ref) == STORE_OK;
+		if (imap_arg_is(a, "MAILBOXID")) {
+			char oid[MAILBOXID_BUF];
+			mailbox_objectid(s, ref.grant, mb->id, oid);
+			(void)buffer_printf(&b, "%sMAILBOXID (%s)", sp, oid);
+			continue;
+		}
+		if ((imap_arg_is(a, "DELETED") || imap_arg_is(a, "DELETED-STORAGE")) && !counted) {
+			counted = true;
+			if (resolved)
+				(void)store_fetch(ref.store, mb->id, 1, UINT32_MAX, deleted_cb, &del,
+						  &err);
+		}
+		if (imap_arg_is(a, "DELETED"))
+			v = del.n;
+		else if (imap_arg_is(a, "DELETED-STORAGE"))
+			v = (del.octets + 1023) / 1024;   /* RFC 9208: in units of 1024 octets */
+		else if (imap_arg_is(a, "MESSAGES"))
 			v = mb->messages;
 		else if (imap_arg_is(a, "UIDNEXT"))
 			v = mb->uidnext;
@@ -365,4 +405,70 @@ void cmd_list(struct session *s, const char *tag, const struct imap_arg *args, b
 bad:
 	free(q);
 	session_bad(s, tag, err);
+}
+
+/* ---- QUOTA (RFC 9208): one root, "", the principal's whole store ---- */
+
+struct usage {
+	uint64_t octets;
+};
+
+static int usage_cb(void *ctx, const struct store_mailbox_info *mb)
+{
+	((struct usage *)ctx)->octets += mb->total_size;
+	return 0;
+}
+
+static void quota_line(struct session *s)
+{
+	struct usage u = { 0 };
+	const char *err;
+	(void)store_mailbox_list(s->w->store, usage_cb, &u, &err);
+	out(s, "* QUOTA \"\" (STORAGE %llu %llu)\r\n", (unsigned long long)((u.octets + 1023) / 1024),
+	    (unsigned long long)(s->w->ctx->quota_bytes / 1024));
+}
+
+void cmd_quota(struct session *s, const char *tag, const char *cmd, const struct imap_arg *args)
+{
+	bool limited = s->w->ctx->quota_bytes > 0;
+	if (strcmp(cmd, "SETQUOTA") == 0) {
+		out(s, "%s NO [NOPERM] Quotas are set by the administrator "
+		    "(limits.mailbox_quota_mib)\r\n", tag);
+		return;
+	}
+	if (args == NULL || args->next != NULL) {
+		session_bad(s, tag, "Expected one argument");
+		return;
+	}
+	if (strcmp(cmd, "GETQUOTA") == 0) {
+		if (!imap_arg_is_string(args) || args->len != 0 || !limited) {
+			out(s, "%s NO [NONEXISTENT] No such quota root\r\n", tag);
+			return;
+		}
+		quota_line(s);
+		out(s, "%s OK GETQUOTA completed\r\n", tag);
+		return;
+	}
+	char name[RD_STORE_MAX_MAILBOX_NAME + 1];
+	struct mbref ref;
+	struct store_mailbox_info info;
+	const char *err;
+	if (mailbox_arg(s, tag, args, name, sizeof(name)) < 0)
+		return;
+	if (mbox_resolve(s, name, &ref) != STORE_OK ||
+	    store_mailbox_get(ref.store, ref.name, &info, &err) != STORE_OK) {
+		out(s, "%s NO [NONEXISTENT] No such mailbox\r\n", tag);
+		return;
+	}
+	struct buffer b;
+	buffer_init(&b, RD_IMAP_MAX_LINE);
+	(void)buffer_append_str(&b, "* QUOTAROOT ");
+	(void)mailbox_write_name(s, &b, name);
+	/* another owner's quota is theirs to know */
+	(void)buffer_append_str(&b, limited && ref.grant == NULL ? " \"\"\r\n" : "\r\n");
+	out_buf(s, &b);
+	buffer_free(&b);
+	if (limited && ref.grant == NULL)
+		quota_line(s);
+	out(s, "%s OK GETQUOTAROOT completed\r\n", tag);
 }

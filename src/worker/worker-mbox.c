@@ -288,6 +288,9 @@ int mbox_select(struct session *s, const char *name, bool readonly,
 		out(s, "* OK [UNSEEN %u] First unseen\r\n", l.first_unseen);
 	out(s, "* OK [UIDVALIDITY %u] UIDs valid\r\n", sel->uidvalidity);
 	out(s, "* OK [UIDNEXT %u] Predicted next UID\r\n", sel->uidnext);
+	char oid[MAILBOXID_BUF];
+	mailbox_objectid(s, sel->shared ? &sel->grant : NULL, sel->id, oid);
+	out(s, "* OK [MAILBOXID (%s)] Ok\r\n", oid);
 	/* every mailbox has modseqs, so never NOMODSEQ (RFC 7162 3.1.2.1) */
 	out(s, "* OK [HIGHESTMODSEQ %llu] Highest\r\n", (unsigned long long)sel->highestmodseq);
 	if (readonly)

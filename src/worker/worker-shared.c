@@ -19,6 +19,7 @@
 #include "master/role.h"
 #include "audit/audit-log.h"
 #include "lib/log.h"
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -341,4 +342,18 @@ void shared_copy(struct session *s, const char *tag, const struct imap_range *ra
 	free(l.v);
 	free(src);
 	free(dsts);
+}
+
+void mailbox_objectid(struct session *s, const struct grant *g, int64_t mailbox_id,
+		      char out[MAILBOXID_BUF])
+{
+	/* RFC 8474 4: unique on the server, kept across RENAME. The store id
+	 * and the row id are both; hashed, so neither shows. */
+	char in[RD_MAX_STORE_ID + 32];
+	unsigned char h[12];
+	int n = snprintf(in, sizeof(in), "%s:%lld", g ? g->store : s->w->ctx->store_id,
+			 (long long)mailbox_id);
+	crypto_generichash(h, sizeof(h), (const unsigned char *)in, (size_t)n, NULL, 0);
+	out[0] = 'M';
+	sodium_bin2hex(out + 1, MAILBOXID_BUF - 1, h, sizeof(h));
 }

@@ -157,6 +157,10 @@ int shared_list(struct session *s, store_mailbox_cb *cb, void *ctx);
 /* MYRIGHTS GETACL LISTRIGHTS SETACL DELETEACL (RFC 4314 3). */
 void cmd_acl(struct session *s, const char *tag, const char *cmd, const struct imap_arg *args);
 void shared_close_all(struct worker *w);
+/* RFC 8474 MAILBOXID of a mailbox (of the grant's store, or our own). */
+#define MAILBOXID_BUF 26
+void mailbox_objectid(struct session *s, const struct grant *g, int64_t mailbox_id,
+		      char out[MAILBOXID_BUF]);
 /* COPY / MOVE of ranges of the selected mailbox to dst in another store
  * (rights already checked): each message read and appended; replies. */
 void shared_copy(struct session *s, const char *tag, const struct imap_range *ranges, int n,
@@ -169,6 +173,8 @@ void shared_copy(struct session *s, const char *tag, const struct imap_range *ra
 int mailbox_write_name(struct session *s, struct buffer *b, const char *name);
 void cmd_list(struct session *s, const char *tag, const struct imap_arg *args, bool lsub);
 void cmd_status(struct session *s, const char *tag, const struct imap_arg *args);
+/* GETQUOTAROOT GETQUOTA SETQUOTA (RFC 9208). */
+void cmd_quota(struct session *s, const char *tag, const char *cmd, const struct imap_arg *args);
 
 /* worker-cmd-msg.c: commands on the selected mailbox; true if handled. */
 bool cmd_selected(struct session *s, struct imap_cmd *cmd, const char *name,
