@@ -480,6 +480,15 @@ void cmd_dispatch(struct session *s, struct imap_cmd *cmd)
 		   strcmp(name, "LISTRIGHTS") == 0 || strcmp(name, "SETACL") == 0 ||
 		   strcmp(name, "DELETEACL") == 0) {
 		cmd_acl(s, tag, name, args);
+	} else if (strcmp(name, "COMPRESS") == 0) {
+		if (args == NULL || args->next != NULL || !imap_arg_is(args, "DEFLATE"))
+			session_bad(s, tag, "Expected COMPRESS DEFLATE");
+		else if (s->compressed)
+			out(s, "%s NO [COMPRESSIONACTIVE] DEFLATE is active already\r\n", tag);
+		else {
+			out(s, "%s OK DEFLATE active\r\n", tag);
+			s->compress_asked = true;
+		}
 	} else if (strcmp(name, "GETQUOTAROOT") == 0 || strcmp(name, "GETQUOTA") == 0 ||
 		   strcmp(name, "SETQUOTA") == 0) {
 		cmd_quota(s, tag, name, args);

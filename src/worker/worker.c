@@ -40,6 +40,8 @@ static void session_free(struct session *s)
 	bufferevent_free(s->bev);
 	if (s->idle_ev != NULL)
 		event_free(s->idle_ev);
+	if (s->close_ev != NULL)
+		event_free(s->close_ev);
 	fetch_job_free(s);
 	mbox_unselect(s);
 	buffer_free(&s->in);
@@ -57,12 +59,40 @@ static void session_free(struct session *s)
 		event_base_loopbreak(w->base);
 }
 
+/* Everything written has left for the channel (under COMPRESS, the
+ * deflated octets below the filter too). */
+static bool output_flushed(struct session *s)
+{
+	struct bufferevent *under = bufferevent_get_underlying(s->bev);
+	return evbuffer_get_length(bufferevent_get_output(s->bev)) == 0 &&
+	       (under == NULL || evbuffer_get_length(bufferevent_get_output(under)) == 0);
+}
+
+/* Frees a closing session once its output is out, never from inside the
+ * command that closed it (its caller still holds the session); gives up
+ * waiting after RD_IMAP_IDLE_TIMEOUT_S. */
+static void close_check_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct session *s = arg;
+	(void)fd;
+	(void)what;
+	if (output_flushed(s) || ++s->close_polls > RD_IMAP_IDLE_TIMEOUT_S * 20u) {
+		session_free(s);
+		return;
+	}
+	struct timeval tv = { .tv_sec = 0, .tv_usec = 50000 };
+	evtimer_add(s->close_ev, &tv);
+}
+
 void session_close(struct session *s)
 {
 	s->closing = true;
 	bufferevent_disable(s->bev, EV_READ);
-	if (evbuffer_get_length(bufferevent_get_output(s->bev)) == 0)
-		session_free(s);
+	if (s->close_ev == NULL &&
+	    (s->close_ev = evtimer_new(s->w->base, close_check_cb, s)) == NULL)
+		return;   /* the write callback or the timeout frees it */
+	struct timeval now = { 0, 0 };
+	evtimer_add(s->close_ev, &now);
 }
 
 void out(struct session *s, const char *fmt, ...)
@@ -341,6 +371,15 @@ static void session_process(struct session *s)
 				return;
 			}
 			command_done(s, len);
+			if (s->compress_asked) {
+				/* after the tagged OK, both ways (RFC 4978 3) */
+				s->compress_asked = false;
+				if (compress_start(s, &err) < 0) {
+					out(s, "* BYE %s\r\n", err);
+					session_close(s);
+					return;
+				}
+			}
 			continue;
 		}
 		}
@@ -356,7 +395,8 @@ static void session_read_cb(struct bufferevent *bev, void *arg)
 static void session_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct session *s = arg;
-	if (s->closing && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+	(void)bev;
+	if (s->closing && output_flushed(s))
 		session_free(s);
 	else if (s->paused)
 		session_process(s);
@@ -369,6 +409,18 @@ static void session_event_cb(struct bufferevent *bev, short what, void *arg)
 	if (what & BEV_EVENT_TIMEOUT)
 		out(s, "* BYE Autologout; idle for too long\r\n");
 	session_free(s);
+}
+
+void session_attach_bev(struct session *s, struct bufferevent *bev)
+{
+	s->bev = bev;
+	bufferevent_setcb(s->bev, session_read_cb, session_write_cb, session_event_cb, s);
+	bufferevent_setwatermark(s->bev, EV_WRITE, RD_IMAP_MAX_PENDING_OUTPUT / 2, 0);
+	/* stop reading from the socket while commands wait (TCP pushes back) */
+	bufferevent_setwatermark(s->bev, EV_READ, 0, RD_IMAP_MAX_LINE);
+	struct timeval tv = { .tv_sec = RD_IMAP_IDLE_TIMEOUT_S };
+	bufferevent_set_timeouts(s->bev, &tv, NULL);
+	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
 }
 
 static void session_new(struct worker *w, int fd, const char *peer)
@@ -389,19 +441,13 @@ static void session_new(struct worker *w, int fd, const char *peer)
 	s->w = w;
 	buffer_init(&s->in, RD_IMAP_MAX_LINE + (size_t)w->max_message + 1024);
 	imap_frame_init(&s->frame);
-	s->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (s->bev == NULL) {
+	struct bufferevent *bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (bev == NULL) {
 		close(fd);
 		free(s);
 		return;
 	}
-	bufferevent_setcb(s->bev, session_read_cb, session_write_cb, session_event_cb, s);
-	bufferevent_setwatermark(s->bev, EV_WRITE, RD_IMAP_MAX_PENDING_OUTPUT / 2, 0);
-	/* stop reading from the socket while commands wait (TCP pushes back) */
-	bufferevent_setwatermark(s->bev, EV_READ, 0, RD_IMAP_MAX_LINE);
-	struct timeval tv = { .tv_sec = RD_IMAP_IDLE_TIMEOUT_S };
-	bufferevent_set_timeouts(s->bev, &tv, NULL);
-	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+	session_attach_bev(s, bev);
 	s->next = w->sessions;
 	if (w->sessions)
 		w->sessions->prev = s;

@@ -68,8 +68,12 @@ struct session {
 	bool condstore;         /* RFC 7162: MODSEQ in every FETCH of flags */
 	bool qresync;           /* RFC 7162 3.2: VANISHED instead of EXPUNGE */
 	bool utf8;              /* RFC 6855 UTF8=ACCEPT: names in UTF-8 */
+	bool compress_asked;    /* COMPRESS answered OK: start after the command */
+	bool compressed;        /* RFC 4978: DEFLATE both ways */
 	char idle_tag[IMAP_PARSE_TAG_MAX + 1];
 	struct event *idle_ev;
+	struct event *close_ev; /* closing: frees it once output is out */
+	unsigned close_polls;
 	struct selected *sel;   /* NULL when nothing is selected */
 	struct fetch_job *job;  /* a FETCH waiting for the client to read */
 	size_t job_len;         /* its command's octets at the start of in */
@@ -115,6 +119,12 @@ size_t out_pending(struct session *s);
 void session_bad(struct session *s, const char *tag, const char *why);
 void session_close(struct session *s);
 void session_idle_start(struct session *s, const char *tag);
+/* Makes bev the session's stream (callbacks, watermarks, timeouts). */
+void session_attach_bev(struct session *s, struct bufferevent *bev);
+
+/* worker-compress.c: puts DEFLATE under the session (RFC 4978); octets
+ * already read past the COMPRESS command are fed through it. */
+int compress_start(struct session *s, const char **error_r);
 
 /* worker-cmd.c: runs one parsed command. */
 void cmd_dispatch(struct session *s, struct imap_cmd *cmd);

@@ -14,7 +14,8 @@ async function main() {
 		logger: false, qresync: true,
 	});
 	await client.connect();
-	const out = { capabilities: [...client.capabilities.keys()] };
+	// imapflow turns COMPRESS=DEFLATE on by itself when offered
+	const out = { capabilities: [...client.capabilities.keys()], compressed: !!client._deflate };
 	const lock = await client.getMailboxLock('INBOX');
 	try {
 		out.enabled = [...client.enabled];

@@ -670,6 +670,8 @@ def test_imapflow_client(srv):
     assert res.returncode == 0, res.stderr.decode()[-3000:]
     out = json.loads(res.stdout)
     assert "CONDSTORE" in out["enabled"] or "QRESYNC" in out["enabled"], out["enabled"]
+    # everything below ran over COMPRESS=DEFLATE (RFC 4978)
+    assert out["compressed"] is True
     assert out["mailbox"]["exists"] == 1 and int(out["mailbox"]["highestModseq"]) > 0
     assert out["messages"][0]["subject"] == "flow" and int(out["messages"][0]["modseq"]) > 0
     assert out["flagged"] == [1]
