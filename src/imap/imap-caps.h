@@ -1,9 +1,9 @@
 /* imap-caps.h: the capabilities the worker implements after login, in one
  * place so imap-login's "OK [CAPABILITY ...] Logged in" and the worker's
- * CAPABILITY answer can never disagree. IMAP4rev2 is not claimed: its
- * differences (ENABLE IMAP4rev2 switching responses to the rev2 forms,
- * ESEARCH-only answers, LIST's \NonExistent rules...) are not built,
- * though the extensions it folds in are. APPENDLIMIT has no value here:
+ * CAPABILITY answer can never disagree. Both revisions: a session is
+ * IMAP4rev1 until ENABLE IMAP4rev2 switches it to the rev2 forms (UTF-8
+ * names, ESEARCH for SEARCH, LIST in SELECT's answer, no RECENT).
+ * APPENDLIMIT has no value here:
  * login advertises before the worker's configured limit is known, so
  * the limit is in STATUS (RFC 7889 3.2). ACL: rights are read with
  * MYRIGHTS/GETACL/LISTRIGHTS and set by the operator (SETACL answers NO);
@@ -12,7 +12,7 @@
 #ifndef RD_IMAP_CAPS_H
 #define RD_IMAP_CAPS_H
 #define IMAP_POST_AUTH_CAPS \
-	"IMAP4rev1 LITERAL+ ID ENABLE IDLE NAMESPACE UIDPLUS MOVE UNSELECT " \
+	"IMAP4rev1 IMAP4rev2 LITERAL+ ID ENABLE IDLE NAMESPACE UIDPLUS MOVE UNSELECT " \
 	"SPECIAL-USE CHILDREN STATUS=SIZE CONDSTORE QRESYNC ESEARCH SEARCHRES " \
 	"LIST-EXTENDED LIST-STATUS APPENDLIMIT BINARY UTF8=ACCEPT " \
 	"SORT THREAD=ORDEREDSUBJECT " \

@@ -26,13 +26,13 @@ struct imap_sess {
 
 static void capability_line(struct conn *c, char *out, size_t outlen)
 {
-	/* IMAP4rev1 only: the worker does not speak IMAP4rev2 yet */
+	/* both revisions: a client picks IMAP4rev2 with ENABLE after login */
 	if (conn_is_tls(c))
-		snprintf(out, outlen, "IMAP4rev1 AUTH=PLAIN SASL-IR ID ENABLE");
+		snprintf(out, outlen, "IMAP4rev1 IMAP4rev2 AUTH=PLAIN SASL-IR ID ENABLE");
 	else if (conn_tls_available(c))
-		snprintf(out, outlen, "IMAP4rev1 STARTTLS LOGINDISABLED SASL-IR ID ENABLE");
+		snprintf(out, outlen, "IMAP4rev1 IMAP4rev2 STARTTLS LOGINDISABLED SASL-IR ID ENABLE");
 	else
-		snprintf(out, outlen, "IMAP4rev1 LOGINDISABLED ID ENABLE");
+		snprintf(out, outlen, "IMAP4rev1 IMAP4rev2 LOGINDISABLED ID ENABLE");
 }
 
 static int imap_open(struct conn *c)

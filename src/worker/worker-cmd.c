@@ -409,8 +409,8 @@ static void cmd_append(struct session *s, const char *tag, const struct imap_arg
 }
 
 /* RFC 5161: lists what this command newly turned on; unknown names are
- * ignored, as the RFC asks. QRESYNC implies CONDSTORE (RFC 7162 3.2.3).
- * IMAP4rev2 is not offered, so ENABLE IMAP4rev2 turns nothing on. */
+ * ignored, as the RFC asks. QRESYNC implies CONDSTORE (RFC 7162 3.2.3);
+ * IMAP4rev2 implies UTF-8 mailbox names (RFC 9051 5.1). */
 static void cmd_enable(struct session *s, const char *tag, const struct imap_arg *args)
 {
 	struct buffer b;
@@ -426,6 +426,11 @@ static void cmd_enable(struct session *s, const char *tag, const struct imap_arg
 		} else if (imap_arg_is(a, "UTF8=ACCEPT") && !s->utf8) {
 			s->utf8 = true;
 			(void)buffer_append_str(&b, " UTF8=ACCEPT");
+		} else if (imap_arg_is(a, "IMAP4rev2") && !s->rev2) {
+			/* RFC 9051: UTF-8 names, no \Recent, ESEARCH for SEARCH,
+			 * LIST in SELECT's answer */
+			s->rev2 = s->utf8 = true;
+			(void)buffer_append_str(&b, " IMAP4rev2");
 		}
 	}
 	(void)buffer_append_str(&b, "\r\n");

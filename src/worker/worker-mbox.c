@@ -283,9 +283,20 @@ int mbox_select(struct session *s, const char *name, bool readonly,
 		sel->uidnext = sel->uids[sel->count - 1] + 1;
 	s->sel = sel;
 	out(s, "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)\r\n");
-	out(s, "* %zu EXISTS\r\n* 0 RECENT\r\n", sel->count);
-	if (l.first_unseen > 0)
-		out(s, "* OK [UNSEEN %u] First unseen\r\n", l.first_unseen);
+	if (s->rev2) {
+		/* RFC 9051 6.3.2: EXISTS and the mailbox's LIST, no RECENT or
+		 * UNSEEN */
+		struct buffer b;
+		buffer_init(&b, RD_IMAP_MAX_LINE);
+		if (buffer_printf(&b, "* %zu EXISTS\r\n* LIST () \"/\" ", sel->count) == 0 &&
+		    mailbox_write_name(s, &b, name) == 0 && buffer_append_str(&b, "\r\n") == 0)
+			out_buf(s, &b);
+		buffer_free(&b);
+	} else {
+		out(s, "* %zu EXISTS\r\n* 0 RECENT\r\n", sel->count);
+		if (l.first_unseen > 0)
+			out(s, "* OK [UNSEEN %u] First unseen\r\n", l.first_unseen);
+	}
 	out(s, "* OK [UIDVALIDITY %u] UIDs valid\r\n", sel->uidvalidity);
 	out(s, "* OK [UIDNEXT %u] Predicted next UID\r\n", sel->uidnext);
 	char oid[MAILBOXID_BUF];

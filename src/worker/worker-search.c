@@ -288,6 +288,11 @@ void cmd_search(struct session *s, const char *tag, const struct imap_arg *args,
 		session_bad(s, tag, "Invalid RETURN options");
 		return;
 	}
+	if (s->rev2 && !esearch) {
+		/* RFC 9051 6.4.4: no SEARCH response in rev2, RETURN (ALL) */
+		esearch = true;
+		ret = RET_ALL;
+	}
 	if (search_exec(s, tag, args, false, &sc) < 0) {
 		if (ret & RET_SAVE)
 			save_result(s->sel, NULL, 0);   /* RFC 5182 2.1: "$" is empty */

@@ -68,6 +68,7 @@ struct session {
 	bool condstore;         /* RFC 7162: MODSEQ in every FETCH of flags */
 	bool qresync;           /* RFC 7162 3.2: VANISHED instead of EXPUNGE */
 	bool utf8;              /* RFC 6855 UTF8=ACCEPT: names in UTF-8 */
+	bool rev2;              /* ENABLE IMAP4rev2 (RFC 9051): its response forms */
 	bool compress_asked;    /* COMPRESS answered OK: start after the command */
 	bool compressed;        /* RFC 4978: DEFLATE both ways */
 	char idle_tag[IMAP_PARSE_TAG_MAX + 1];
