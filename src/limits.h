@@ -31,8 +31,9 @@
  * a front connection, it does not slow a guesser further. */
 #define RD_CONFIG_MAX_FAIL_DELAY_MS 10000u
 /* Upper bound for limits.max_recipients: RFC 5321 4.5.3.1.8 asks for at
- * least 100; ten thousand is a mailing list, not a person. */
-#define RD_CONFIG_MAX_RECIPIENTS 10000u
+ * least 100; a thousand is a mailing list, not a person, and is what one
+ * queued message's envelope holds (SPOOL_MAX_RCPT). */
+#define RD_CONFIG_MAX_RECIPIENTS 1000u
 /* Smallest limits.max_recipients: RFC 5321 4.5.3.1.8 says 100 MUST be
  * accepted. */
 #define RD_CONFIG_MIN_RECIPIENTS 100u
@@ -59,8 +60,10 @@
 /* Errors before the session is dropped: a client that keeps erring is
  * probing, not sending mail. */
 #define RD_SMTP_MAX_ERRORS      10u
-/* Recipients per message: RFC 5321 4.5.3.1.8 asks for at least 100. */
-#define RD_SMTP_MAX_RCPT        100u
+/* Recipients per message, whatever limits.max_recipients says (that is
+ * checked against it): RFC 5321 4.5.3.1.8 asks for at least 100. The list
+ * grows as recipients are accepted. */
+#define RD_SMTP_MAX_RCPT        RD_CONFIG_MAX_RECIPIENTS
 /* RFC 5321 4.5.3.2: the greeting / command timeout is 5 minutes. */
 #define RD_SMTP_CMD_TIMEOUT_S   300u
 /* ESMTP parameters on one MAIL or RCPT: fewer than ten are registered for
@@ -196,6 +199,9 @@
 /* UIDs one copy/move/expunge may touch: bounds the result arrays; a client
  * with a bigger mailbox works in chunks. */
 #define RD_STORE_MAX_BATCH      (1u << 20)
+/* SEARCH TEXT/BODY needle the index is asked for, in octets: a trigram
+ * phrase of this many tokens is still cheap; longer needles are scanned. */
+#define RD_STORE_MAX_SEARCH_NEEDLE 4096u
 
 /* Largest per-user quota the config accepts (16 TiB, in MiB). */
 #define RD_CONFIG_MAX_QUOTA_MIB (16u * 1024u * 1024u)
@@ -279,6 +285,9 @@
 /* Decoded text per message for full-text search: a long book chapter;
  * beyond it search has enough words and the index stays small. */
 #define RD_MIME_MAX_FULLTEXT    (1u * 1024u * 1024u)
+/* The message's own header fields in that text (SEARCH TEXT): a huge
+ * header must leave most of the room to the body. */
+#define RD_MIME_MAX_FULLTEXT_HEAD (64u * 1024u)
 /* Characters of the preview (RFC 8970 suggests at most 256). */
 #define RD_MIME_PREVIEW_CHARS   200u
 /* Cached ENVELOPE text: hundreds of recipients fit; a larger envelope is

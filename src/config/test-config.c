@@ -281,7 +281,7 @@ static void test_error_messages(void)
 	expect_error("[limits]\nmax_message_size = 50M\n",
 		     "redoubt.conf:2: limits.max_message_size: \"50M\" is not a whole number");
 	expect_error("[limits]\nmax_recipients = 99\n",
-		     "redoubt.conf:2: limits.max_recipients: \"99\" is out of range (100..10000)");
+		     "redoubt.conf:2: limits.max_recipients: \"99\" is out of range (100..1000)");
 	expect_error("[server]\nhostname = a\x01.example\n",
 		     "redoubt.conf:2: control character 0x01 in line");
 
@@ -433,9 +433,9 @@ static void test_values(void)
 	      strcmp(c.tls_certificate, "/etc/letsencrypt/live/mail.example.org/fullchain.pem") == 0 &&
 	      strcmp(c.tls_key, "./tls/..key") == 0, "absolute path, \"..key\" is not \"..\"");
 	CHECK(parse(&c, "[auth]\nargon2_opslimit = 1\nargon2_memlimit_kib = 8\nfail_delay_ms = 0\n"
-		  "[limits]\nmax_message_size = 65536\nmax_recipients = 10000\n") == 0 &&
+		  "[limits]\nmax_message_size = 65536\nmax_recipients = 1000\n") == 0 &&
 	      c.argon2_opslimit == 1 && c.argon2_memlimit_kib == 8 && c.fail_delay_ms == 0 &&
-	      c.max_message_size == 65536 && c.max_recipients == 10000, "range edges accepted");
+	      c.max_message_size == 65536 && c.max_recipients == 1000, "range edges accepted");
 	CHECK(parse(&c, "[server]\nuser = _mail\nfront_user = mail-front9\n") == 0 &&
 	      strcmp(c.user, "_mail") == 0, "user names");
 	CHECK(parse(&c, "[server]\nhostname = MX1.Example.ORG\nlog_level = error\n") == 0 &&

@@ -18,7 +18,9 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -145,12 +147,57 @@ static int count_cb(void *ctx, const char *address, const char *store_id)
 	return 0;
 }
 
+struct pm_find {
+	struct queue *q;
+	char *out;
+	size_t len;
+	bool found;
+};
+
+static int pm_domain_cb(void *ctx, const char *domain)
+{
+	struct pm_find *f = ctx;
+	const char *err;
+	char addr[RD_MAX_ADDRESS + 1];
+	if (f->found)
+		return 0;
+	snprintf(addr, sizeof(addr), "postmaster@%s", domain);
+	if (directory_resolve(f->q->dir, addr, NULL, NULL, &err) > 0 && strlen(addr) < f->len) {
+		memcpy(f->out, addr, strlen(addr) + 1);
+		f->found = true;
+	}
+	return 0;
+}
+
+/* postmaster@DOMAIN of the first hosted domain (in name order) where that
+ * address reaches someone; -1 if none does. */
+static int first_postmaster(struct queue *q, char *out, size_t len)
+{
+	struct pm_find f = { q, out, len, false };
+	const char *err;
+	if (directory_domain_list(q->dir, pm_domain_cb, &f, &err) < 0 || !f.found)
+		return -1;
+	return 0;
+}
+
 static void on_rcpt(struct queue *q, uint32_t id, struct ipc_reader *r)
 {
 	char addr[RD_MAX_ADDRESS + 1], canon[RD_MAX_ADDRESS + 1], reply[RD_MAX_ADDRESS + 80];
 	const char *err;
-	if (ipc_get_str(r, addr, sizeof(addr), &err) < 0 || ipc_end(r, &err) < 0 ||
-	    address_canon(addr, canon, sizeof(canon)) < 0) {
+	if (ipc_get_str(r, addr, sizeof(addr), &err) < 0 || ipc_end(r, &err) < 0) {
+		send_frame(q->link_fd, IPC_TXN_RCPT_REPLY, id, 1,
+			   "553 5.1.3 Recipient address not acceptable");
+		return;
+	}
+	/* RFC 5321 4.5.1: <Postmaster> without a domain must be accepted:
+	 * the postmaster of the first hosted domain that has one */
+	bool bare_postmaster = strcasecmp(addr, "postmaster") == 0;
+	if (bare_postmaster && first_postmaster(q, canon, sizeof(canon)) < 0) {
+		send_frame(q->link_fd, IPC_TXN_RCPT_REPLY, id, 1,
+			   "550 5.1.1 <Postmaster>: no postmaster address is set up here");
+		return;
+	}
+	if (!bare_postmaster && address_canon(addr, canon, sizeof(canon)) < 0) {
 		send_frame(q->link_fd, IPC_TXN_RCPT_REPLY, id, 1,
 			   "553 5.1.3 Recipient address not acceptable");
 		return;
@@ -166,7 +213,8 @@ static void on_rcpt(struct queue *q, uint32_t id, struct ipc_reader *r)
 		snprintf(reply, sizeof(reply), "452 4.2.2 <%s>: mailbox full, try again later", canon);
 		send_frame(q->link_fd, IPC_TXN_RCPT_REPLY, id, 2, reply);
 	} else if (local > 0) {
-		send_frame(q->link_fd, IPC_TXN_RCPT_REPLY, id, 0, "");
+		/* the address to record, when it is not the one given */
+		send_frame(q->link_fd, IPC_TXN_RCPT_REPLY, id, 0, bare_postmaster ? canon : "");
 	} else if (directory_domain_exists(q->dir, address_domain(canon))) {
 		snprintf(reply, sizeof(reply), "550 5.1.1 <%s>: no such user here", canon);
 		send_frame(q->link_fd, IPC_TXN_RCPT_REPLY, id, 1, reply);

@@ -42,8 +42,8 @@ enum txn_wait { W_NONE, W_RCPT, W_RESULT };
 struct smtp_txn {
 	int has_mail;
 	struct smtp_path mail;
-	char (*rcpt)[RD_MAX_ADDRESS + 1];
-	unsigned nrcpt;
+	char (*rcpt)[RD_MAX_ADDRESS + 1];   /* grows with the recipients */
+	unsigned nrcpt, rcpt_cap;
 	char pending_rcpt[RD_MAX_ADDRESS + 1];
 	enum txn_wait wait;
 	int begun;                  /* IPC_TXN_BEGIN sent */
@@ -178,11 +178,6 @@ struct smtp_txn *smtp_txn_new(void)
 	struct smtp_txn *t = calloc(1, sizeof(*t));
 	if (t == NULL)
 		return NULL;
-	t->rcpt = calloc(RD_SMTP_MAX_RCPT, sizeof(*t->rcpt));
-	if (t->rcpt == NULL) {
-		free(t);
-		return NULL;
-	}
 	buffer_init(&t->chunk, RD_QUEUE_CHUNK + RD_SMTP_MAX_DATA_LINE + 4096);
 	return t;
 }
@@ -584,7 +579,23 @@ static void link_frame(struct smtp_link *l, struct ipc_header *h, struct ipc_rea
 		return;
 	if (h->type == IPC_TXN_RCPT_REPLY && t->wait == W_RCPT) {
 		t->wait = W_NONE;
-		if (code == 0 && t->nrcpt < RD_SMTP_MAX_RCPT) {
+		if (code == 0 && t->nrcpt == t->rcpt_cap && t->rcpt_cap < RD_SMTP_MAX_RCPT) {
+			unsigned ncap = t->rcpt_cap ? t->rcpt_cap * 4 : 4;
+			if (ncap > RD_SMTP_MAX_RCPT)
+				ncap = RD_SMTP_MAX_RCPT;
+			void *v = realloc(t->rcpt, ncap * sizeof(*t->rcpt));
+			if (v != NULL) {
+				t->rcpt = v;
+				t->rcpt_cap = ncap;
+			}
+		}
+		if (code == 0 && t->nrcpt >= t->rcpt_cap) {
+			conn_printf(c, "452 4.5.3 Too many recipients\r\n");
+		} else if (code == 0) {
+			/* the queue names the address to record when it is not
+			 * the one given (<Postmaster> without a domain) */
+			if (text[0] != '\0' && strlen(text) < sizeof(t->pending_rcpt))
+				memcpy(t->pending_rcpt, text, strlen(text) + 1);
 			memcpy(t->rcpt[t->nrcpt++], t->pending_rcpt, sizeof(t->pending_rcpt));
 			conn_printf(c, "250 2.1.5 Ok\r\n");
 		} else {

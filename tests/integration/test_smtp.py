@@ -2,12 +2,15 @@
 transaction before AUTH on submission, error limits, and STARTTLS
 discarding what was pipelined behind it (THREATS cases 4 and 5)."""
 import base64
+import imaplib
 import re
 import smtplib
 import subprocess
 import time
 
 import pytest
+
+import helpers
 
 from helpers import ALICE, ALICE_PW, BOB, HOSTNAME, Line, tls_context
 
@@ -195,3 +198,57 @@ def test_shell_metacharacters_in_envelope_spawn_nothing(server, tmp_path):
             assert 500 <= code <= 599, (cmd, arg, code)
     time.sleep(0.2)
     assert not marker.exists()
+
+
+def test_bare_postmaster_reaches_the_domains_postmaster(fresh_server):
+    # RFC 5321 4.5.1: RCPT TO:<Postmaster> without a domain must work
+    import smtplib
+    with smtplib.SMTP("127.0.0.1", fresh_server.ports["smtp"], timeout=10) as s:
+        s.ehlo("client.example.org")
+        s.mail("someone@example.org")
+        code, msg = s.rcpt("<Postmaster>")
+        assert code == 550 and b"no postmaster" in msg, (code, msg)
+    r = helpers.run("alias", "add", "--data", fresh_server.data.path,
+                    "postmaster@" + helpers.DOMAIN, helpers.ALICE)
+    assert r.returncode == 0, r.stderr
+    with smtplib.SMTP("127.0.0.1", fresh_server.ports["smtp"], timeout=10) as s:
+        s.ehlo("client.example.org")
+        s.mail("someone@example.org")
+        code, msg = s.rcpt("<Postmaster>")
+        assert code == 250, (code, msg)
+        code, msg = s.data(b"Subject: to the postmaster\r\n\r\nhello\r\n")
+        assert code == 250, (code, msg)
+    m = imaplib.IMAP4_SSL("127.0.0.1", fresh_server.ports["imaps"], ssl_context=tls_context(),
+                          timeout=10)
+    try:
+        m.login(helpers.ALICE, helpers.ALICE_PW)
+        for _ in range(100):
+            typ, data = m.select("INBOX")
+            if int(data[0]) >= 1:
+                break
+            time.sleep(0.1)
+        typ, data = m.fetch("1", "(BODY.PEEK[HEADER.FIELDS (SUBJECT DELIVERED-TO)])")
+        assert b"to the postmaster" in data[0][1]
+    finally:
+        m.logout()
+
+
+def test_max_recipients_above_100_is_honoured(fresh_data):
+    text = fresh_data.read_conf()
+    text, n = re.subn(r"(?m)^max_recipients = .*$", "max_recipients = 150", text)
+    assert n == 1
+    fresh_data.write_conf(text)
+    s = helpers.Server(fresh_data)
+    try:
+        with smtplib.SMTP("127.0.0.1", s.ports["smtp"], timeout=20) as c:
+            c.ehlo("client.example.org")
+            c.mail("someone@example.org")
+            for i in range(150):
+                code, msg = c.rcpt(ALICE)
+                assert code == 250, (i, code, msg)
+            code, msg = c.rcpt(ALICE)
+            assert code == 452 and b"4.5.3" in msg, (code, msg)
+            code, msg = c.data(b"Subject: many\r\n\r\nhello\r\n")
+            assert code == 250, (code, msg)
+    finally:
+        s.stop()
