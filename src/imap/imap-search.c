@@ -309,7 +309,8 @@ static bool has_op(const struct imap_search_key *k, enum imap_search_op op)
 static bool needs_text(const struct imap_search_key *k)
 {
 	for (; k != NULL; k = k->next) {
-		if (k->op == SK_HEADER || k->op == SK_BODY || k->op == SK_TEXT)
+		if (k->op == SK_HEADER ||
+		    ((k->op == SK_BODY || k->op == SK_TEXT) && !k->resolved))
 			return true;
 		if ((k->a != NULL && needs_text(k->a)) || (k->b != NULL && needs_text(k->b)))
 			return true;
@@ -405,6 +406,22 @@ static bool has_keyword(const char *list, const uint8_t *kw, size_t len)
 	return false;
 }
 
+/* Binary search: a resolved key's set may hold a whole mailbox. */
+static bool uid_in(const uint32_t *uids, size_t n, uint32_t uid)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (uids[mid] == uid)
+			return true;
+		if (uids[mid] < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
 static bool eval(const struct imap_search_key *k, const struct imap_search_msg *m)
 {
 	int64_t day = m->internal_date >= 0 ? m->internal_date / 86400 :
@@ -434,6 +451,8 @@ static bool eval(const struct imap_search_key *k, const struct imap_search_msg *
 	case SK_HEADER:
 		return m->raw != NULL && header_contains(m->raw, m->raw_len, k);
 	case SK_BODY:
+		if (k->resolved)
+			return uid_in(k->uids, k->nuids, m->uid);
 		if (m->raw == NULL)
 			return false;
 		{
@@ -441,6 +460,8 @@ static bool eval(const struct imap_search_key *k, const struct imap_search_msg *
 			return imap_ci_contains(m->raw + h, m->raw_len - h, k->str, k->str_len);
 		}
 	case SK_TEXT:
+		if (k->resolved)
+			return uid_in(k->uids, k->nuids, m->uid);
 		return m->raw != NULL && imap_ci_contains(m->raw, m->raw_len, k->str, k->str_len);
 	}
 	return false;
@@ -449,4 +470,52 @@ static bool eval(const struct imap_search_key *k, const struct imap_search_msg *
 bool imap_search_match(const struct imap_search *s, const struct imap_search_msg *m)
 {
 	return eval(s->root, m);
+}
+
+static void collect_text(struct imap_search_key *k, struct imap_search_key **keys,
+			 size_t max, size_t *n)
+{
+	for (; k != NULL; k = k->next) {
+		if (k->op == SK_TEXT || k->op == SK_BODY) {
+			if (*n < max)
+				keys[*n] = k;
+			(*n)++;
+		}
+		if (k->a != NULL)
+			collect_text(k->a, keys, max, n);
+		if (k->b != NULL)
+			collect_text(k->b, keys, max, n);
+	}
+}
+
+size_t imap_search_text_keys(struct imap_search *s, struct imap_search_key **keys,
+			     size_t max)
+{
+	size_t n = 0;
+	collect_text(s->root, keys, max, &n);
+	return n;
+}
+
+void imap_search_resolve(struct imap_search *s, struct imap_search_key *k,
+			 const uint32_t *uids, size_t n)
+{
+	k->resolved = true;
+	k->uids = uids;
+	k->nuids = n;
+	s->needs_text = needs_text(s->root);
+}
+
+const struct imap_search_key *imap_search_narrowest(const struct imap_search *s)
+{
+	const struct imap_search_key *k = s->root, *best = NULL;
+	if (k == NULL)
+		return NULL;
+	if (k->resolved)
+		return k;
+	if (k->op != SK_AND)
+		return NULL;
+	for (const struct imap_search_key *c = k->a; c != NULL; c = c->next)
+		if (c->resolved && (best == NULL || c->nuids < best->nuids))
+			best = c;
+	return best;
 }

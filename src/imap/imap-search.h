@@ -2,10 +2,14 @@
  * parsed arguments into a small tree and evaluated against one message.
  *
  * Pure: the caller gives every message's metadata and, when the compiled
- * search says needs_text, its raw octets; nothing here reads files. Text
- * keys are ASCII case-insensitive substring matches over the raw message
+ * search says needs_text, its raw octets; nothing here reads files. TEXT
+ * and BODY keys are meant to be resolved by the caller before matching
+ * (the worker asks the store's full-text index, which matches decoded
+ * text): imap_search_text_keys lists them, imap_search_resolve gives each
+ * its set of matching UIDs. A key left unresolved, and every HEADER key,
+ * is an ASCII case-insensitive substring match over the raw message
  * (header keys over the named header fields, BODY after the header, TEXT
- * over all of it); an FTS5 index lookup is the later speed-up. Nodes and
+ * over all of it). Nodes and
  * sequence ranges come from caller arrays; nesting is capped. There is no
  * \Recent in this server, so RECENT and NEW match nothing and OLD all.
  *
@@ -47,6 +51,11 @@ struct imap_search_key {
 	size_t nranges;
 	struct imap_search_key *a, *b; /* children; SK_AND is a list via next */
 	struct imap_search_key *next;
+	/* SK_TEXT / SK_BODY after imap_search_resolve: the matching UIDs,
+	 * ascending, owned by the caller until matching is over */
+	bool resolved;
+	const uint32_t *uids;
+	size_t nuids;
 };
 
 struct imap_search_ctx {
@@ -82,6 +91,19 @@ struct imap_search_msg {
 int imap_search_compile(struct imap_search_ctx *ctx, const struct imap_arg *args,
 			struct imap_search *out, const char **error_r);
 bool imap_search_match(const struct imap_search *s, const struct imap_search_msg *m);
+/* Stores pointers to the first max SK_TEXT and SK_BODY keys of s in keys
+ * and returns how many there are in all (may exceed max). */
+size_t imap_search_text_keys(struct imap_search *s, struct imap_search_key **keys,
+			     size_t max);
+/* Key k (SK_TEXT or SK_BODY, from s) matches exactly the messages whose
+ * UID is in uids[0..n), ascending; s->needs_text is updated, so the raw
+ * message is read only while some key still needs it. */
+void imap_search_resolve(struct imap_search *s, struct imap_search_key *k,
+			 const uint32_t *uids, size_t n);
+/* The smallest resolved key every match must satisfy (the root, or one
+ * of the keys the root ANDs together), or NULL: its UIDs are then the
+ * only messages worth looking at. */
+const struct imap_search_key *imap_search_narrowest(const struct imap_search *s);
 
 /* "1-Feb-1994" (day 1 or 2 digits, year from 1900) to days since
  * 1970-01-01 (negative before it); 0, or -1 if it is no valid date. */

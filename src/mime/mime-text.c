@@ -1,8 +1,10 @@
 /* mime-text.c: decoded UTF-8 text for full-text search and the preview.
  *
- * Headers (Subject, From, To, Cc of the message and of each embedded
- * message) are RFC 2047-decoded; text/plain and text/html leaves are
- * transfer-decoded, converted to UTF-8 and, for HTML, stripped of tags
+ * The message's own header fields come first, each on a line, then the
+ * separator octet (mime.h), then the body text: Subject, From, To, Cc of
+ * each embedded message, RFC 2047-decoded like the header fields;
+ * text/plain and text/html leaves are transfer-decoded, converted to
+ * UTF-8 and, for HTML, stripped of tags
  * (crudely: tags, comments, script and style go, a few entities are
  * decoded). Each stage writes into a buffer capped at RD_MIME_MAX_FULLTEXT,
  * so a part costs at most its own length in time whatever it decodes to. */
@@ -255,15 +257,71 @@ static int add_line(struct mime_ctx *c, struct buffer *ft, const uint8_t *s,
 	return r < 0 ? -1 : 0;
 }
 
+/* One header field (name, colon, value; folded lines included),
+ * RFC 2047-decoded and unfolded, as a line of the header text. The
+ * separator octet is replaced so the header text never holds it, and the
+ * header text stops at RD_MIME_MAX_FULLTEXT_HEAD (whole characters). */
+static int head_field(struct mime_ctx *c, struct buffer *ft, size_t start,
+		      size_t end)
+{
+	/* callers checked ft->len < the cap; 1 octet stays for the '\n' */
+	size_t room = RD_MIME_MAX_FULLTEXT_HEAD - ft->len - 1, len;
+	bool full = false;
+
+	buffer_reset(&c->dec1);
+	if (mime_2047_decode(c->msg + start, end - start, &c->dec1,
+			     &c->dec2) < 0)
+		return -1;
+	uint8_t *d = c->dec1.data;
+	len = c->dec1.len;
+	for (size_t k = 0; k < len; k++)
+		if (d[k] == MIME_FULLTEXT_SEPARATOR)
+			d[k] = ' ';
+	if (len > room) {
+		len = room;
+		while (len > 0 && (d[len] & 0xc0u) == 0x80u)
+			len--;
+	}
+	return add_line(c, ft, d, len, &full);
+}
+
+/* Every field of the message's own header, then the separator: the
+ * header text SEARCH TEXT looks at and SEARCH BODY leaves out. */
+static int head_text(struct mime_ctx *c, const struct mime_node *n,
+		     struct buffer *ft)
+{
+	size_t i = n->hdr_start, field = SIZE_MAX;
+
+	while (i < n->hdr_end && ft->len < RD_MIME_MAX_FULLTEXT_HEAD) {
+		const uint8_t *nl = memchr(c->msg + i, '\n', n->hdr_end - i);
+		size_t next = nl != NULL ? (size_t)(nl - c->msg) + 1 : n->hdr_end;
+		bool cont = c->msg[i] == ' ' || c->msg[i] == '\t';
+
+		if (!cont && field != SIZE_MAX && head_field(c, ft, field, i) < 0)
+			return -1;
+		if (!cont || field == SIZE_MAX)
+			field = i;
+		i = next;
+	}
+	if (field != SIZE_MAX && ft->len < RD_MIME_MAX_FULLTEXT_HEAD &&
+	    head_field(c, ft, field, i) < 0)
+		return -1;
+	uint8_t sep = MIME_FULLTEXT_SEPARATOR;
+	return mime_put(ft, &sep, 1) < 0 ? -1 : 0;
+}
+
 int mime_text(struct mime_ctx *c, struct mime_result *out)
 {
 	static const enum mime_field hdrs[] = { MF_SUBJECT, MF_FROM, MF_TO, MF_CC };
 	bool have_preview = false, full = false;
+	if (c->nnodes > 0 && head_text(c, &c->nodes[0], &out->fulltext) < 0)
+		return -1;
 	for (size_t i = 0; i < c->nnodes && !(full && have_preview); i++) {
 		const struct mime_node *n = &c->nodes[i];
 		const uint8_t *s;
 		size_t len;
-		for (size_t h = 0; n->is_message && !full &&
+		/* embedded messages: their chief fields, as body text */
+		for (size_t h = 0; i > 0 && n->is_message && !full &&
 		     h < sizeof(hdrs) / sizeof(hdrs[0]); h++) {
 			struct mime_span v = n->f[hdrs[h]];
 			if (!mime_span_present(v))

@@ -87,9 +87,14 @@ enum mime_truncation {
  * mime_parse). envelope: the ENVELOPE list; bodystructure: the extended
  * BODYSTRUCTURE list; body: the non-extended BODY list; preview: up to
  * RD_MIME_PREVIEW_CHARS characters of UTF-8, white space collapsed;
- * fulltext: UTF-8, decoded Subject/From/To/Cc of the message and every
- * embedded message, then the text/plain and text/html (tags stripped)
- * bodies, one per line group, at most RD_MIME_MAX_FULLTEXT octets. */
+ * fulltext: UTF-8, at most RD_MIME_MAX_FULLTEXT octets: every field of
+ * the message's own header ("Name: value", RFC 2047-decoded, unfolded, a
+ * line each, at most RD_MIME_MAX_FULLTEXT_HEAD octets), one
+ * MIME_FULLTEXT_SEPARATOR octet (never in the header text), then the body
+ * text: decoded Subject/From/To/Cc of every embedded message and the
+ * text/plain and text/html (tags stripped) bodies, one per line group.
+ * This is the layout store_append's fulltext expects (store.h). */
+#define MIME_FULLTEXT_SEPARATOR 0x1eu
 struct mime_result {
 	struct buffer envelope, bodystructure, body, preview, fulltext;
 	struct mime_part *parts;

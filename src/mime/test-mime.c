@@ -71,6 +71,16 @@ static void test_plain(void)
 	CHECK(strstr((char *)res.fulltext.data, "afternoon meeting\n") != NULL &&
 	      strstr((char *)res.fulltext.data, "Fred Foobar <foobar@") != NULL,
 	      "fulltext has headers");
+	CHECK_STR((char *)res.fulltext.data,
+		  "Date: Mon, 7 Feb 1994 21:52:25 -0800 (PST)\n"
+		  "From: Fred Foobar <foobar@Blurdybloop.example>\n"
+		  "Subject: afternoon meeting\n"
+		  "To: mooch@owatagu.siam.edu.example\n"
+		  "Message-Id: <B27397-0100000@Blurdybloop.example>\n"
+		  "MIME-Version: 1.0\n"
+		  "Content-Type: TEXT/PLAIN; CHARSET=US-ASCII\n\n\x1e"
+		  "Hello Joe, do you think we can meet at 3:30 tomorrow?\r\n\n",
+		  "fulltext: every header field, separator, body text");
 	CHECK(res.nparts == 2 && strcmp(res.parts[0].section, "") == 0 &&
 	      strcmp(res.parts[1].section, "1") == 0, "parts \"\" and \"1\"");
 	const struct mime_part *p = part("1");
@@ -131,6 +141,12 @@ static void test_alternative(void)
 	CHECK_STR((char *)res.preview.data, "Hall\xc3\xb6 Welt", "preview decoded");
 	const char *ft = (char *)res.fulltext.data;
 	CHECK(strstr(ft, "Hell\xc3\xb6 world\n") != NULL, "fulltext subject decoded");
+	CHECK(strstr(ft, "Content-Type: multipart/alternative;\tboundary=\"b1\"\n") != NULL,
+	      "folded header field unfolded");
+	CHECK(strchr(ft, MIME_FULLTEXT_SEPARATOR) != NULL &&
+	      strstr(strchr(ft, MIME_FULLTEXT_SEPARATOR), "Hall\xc3\xb6 Welt") != NULL &&
+	      strstr(strchr(ft, MIME_FULLTEXT_SEPARATOR), "Subject") == NULL,
+	      "quoted-printable body decoded after the separator, no header there");
 	CHECK(strstr(ft, "Hall& ") != NULL && strstr(ft, "<b>") == NULL, "html stripped");
 	CHECK(res.nparts == 3 && part("1") != NULL && part("2") != NULL && part("3") == NULL,
 	      "parts \"\", 1, 2");
@@ -505,6 +521,35 @@ static void test_prefixes(void)
 	}
 }
 
+/* The header text never holds the separator, and a huge header leaves
+ * the body its room (RD_MIME_MAX_FULLTEXT_HEAD). */
+static void test_fulltext_head(void)
+{
+	parse_s("Subject: a\x1e b\r\nX-Sep: =?utf-8?q?c=1Ed?=\r\n\r\nbody \x1e text\r\n");
+	const char *ft = (char *)res.fulltext.data;
+	const char *sep = strchr(ft, MIME_FULLTEXT_SEPARATOR);
+	CHECK(sep != NULL && strncmp(ft, "Subject: a  b\nX-Sep: c d\n", 25) == 0 &&
+	      strstr(sep + 1, "body \x1e text") != NULL,
+	      "separator octets in the header become spaces, body keeps them");
+
+	size_t n = 200000;
+	char *big = malloc(n + 64);
+	if (big == NULL)
+		return;
+	size_t o = 0;
+	while (o + 40 < n) {
+		memcpy(big + o, "X-Long: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n", 40);
+		o += 40;
+	}
+	memcpy(big + o, "\r\nthe body\r\n", 12);
+	parse(big, o + 12);
+	ft = (char *)res.fulltext.data;
+	sep = ft != NULL ? strchr(ft, MIME_FULLTEXT_SEPARATOR) : NULL;
+	CHECK(sep != NULL && (size_t)(sep - ft) <= RD_MIME_MAX_FULLTEXT_HEAD &&
+	      strstr(sep, "the body") != NULL, "header text capped, body kept");
+	free(big);
+}
+
 int main(void)
 {
 	test_plain();
@@ -516,6 +561,7 @@ int main(void)
 	test_decoders();
 	test_hostile();
 	test_prefixes();
+	test_fulltext_head();
 	mime_result_free(&res);
 	return TEST_DONE();
 }

@@ -156,7 +156,7 @@ static int text_ok(const char *text, size_t max, const char *what,
 	return STORE_OK;
 }
 
-static int uids_push(struct store_uids *u, size_t *cap, uint32_t uid,
+int sq_uids_push(struct store_uids *u, size_t *cap, uint32_t uid,
 		     const char **error_r)
 {
 	if (u->count == *cap) {
@@ -316,10 +316,20 @@ static int append_index(struct store_sqlite *s, int64_t mailbox_id,
 	if (sq_exec_stmt(s, st, "message insert", error_r) != STORE_OK)
 		goto fail;
 	if (msg->fulltext != NULL) {
+		/* header text | separator | body text (store.h) */
+		const char *sep = strchr(msg->fulltext,
+					 STORE_FULLTEXT_SEPARATOR);
+		const char *body = sep != NULL ? sep + 1 : msg->fulltext;
+		size_t head_len = sep != NULL ?
+			(size_t)(sep - msg->fulltext) : 0;
+
 		if ((st = sq_stmt(s, SQ_TEXT_INSERT, error_r)) == NULL)
 			goto fail;
 		sqlite3_bind_int64(st, 1, sqlite3_last_insert_rowid(s->db));
-		sqlite3_bind_text(st, 2, msg->fulltext, -1, SQLITE_STATIC);
+		/* text_ok() capped the whole text far below INT_MAX */
+		sqlite3_bind_text(st, 2, msg->fulltext, (int)head_len,
+				  SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, body, -1, SQLITE_STATIC);
 		if (sq_exec_stmt(s, st, "full text insert", error_r) != STORE_OK)
 			goto fail;
 	}
@@ -652,7 +662,7 @@ int sq_expunge(struct store *store, int64_t mailbox_id, uint32_t uid_first,
 			break;
 		if (delete_row(s, row.id, error_r) != STORE_OK ||
 		    expunged_add(s, mailbox_id, row.uid, modseq, error_r) != STORE_OK ||
-		    uids_push(expunged_r, &cap, row.uid, error_r) != STORE_OK)
+		    sq_uids_push(expunged_r, &cap, row.uid, error_r) != STORE_OK)
 			goto fail;
 		if (row.uid == UINT32_MAX)
 			break;
@@ -722,8 +732,8 @@ static int copy_one(struct store_sqlite *s, struct copy_state *cs,
 			return STORE_ERROR;
 	}
 	cs->dst->uidnext++;
-	if (uids_push(&res->src, &cs->cap_src, row->uid, error_r) != STORE_OK ||
-	    uids_push(&res->dst, &cs->cap_dst, (uint32_t)new_uid, error_r) != STORE_OK)
+	if (sq_uids_push(&res->src, &cs->cap_src, row->uid, error_r) != STORE_OK ||
+	    sq_uids_push(&res->dst, &cs->cap_dst, (uint32_t)new_uid, error_r) != STORE_OK)
 		return STORE_ERROR;
 	return STORE_OK;
 }

@@ -40,6 +40,9 @@ enum sq_stmt {
 	SQ_EXPUNGED_ADD,
 	SQ_FETCH_MODSEQ,
 	SQ_BLOB_REFERENCED,
+	SQ_SEARCH_MATCH,
+	SQ_SEARCH_LIKE_ALL,
+	SQ_SEARCH_LIKE_BODY,
 	SQ_VERSION_GET,
 	SQ_VERSION_SET,
 	SQ_STMT_COUNT
@@ -95,6 +98,10 @@ int sq_mailbox_store(struct store_sqlite *s, const struct sq_mailbox *mb,
 int sq_keyword_register(struct store_sqlite *s, int64_t mailbox_id,
 			const char *kw, size_t len, const char **error_r);
 
+/* Append uid to u (capacity *cap), growing it; STORE_ERROR on no memory. */
+int sq_uids_push(struct store_uids *u, size_t *cap, uint32_t uid,
+		 const char **error_r);
+
 /* store-sqlite-mailbox.c; _in takes the backend struct directly so
  * store creation can make the default mailboxes. */
 int sq_mailbox_create_in(struct store_sqlite *s, const char *name,
@@ -127,6 +134,11 @@ int sq_flags_update(struct store *s, int64_t mailbox_id, uint32_t uid_first,
 int sq_expunge(struct store *s, int64_t mailbox_id, uint32_t uid_first,
 	       uint32_t uid_last, struct store_uids *expunged_r,
 	       const char **error_r);
+/* store-sqlite-search.c */
+int sq_search_text(struct store *s, int64_t mailbox_id,
+		   enum store_text_part part, const char *needle,
+		   size_t needle_len, struct store_uids *uids_r,
+		   const char **error_r);
 int sq_copy(struct store *s, int64_t src_mailbox_id, uint32_t uid_first,
 	    uint32_t uid_last, int64_t dst_mailbox_id, bool move,
 	    struct store_copy_result *result_r, const char **error_r);

@@ -126,6 +126,21 @@ int store_gc(struct store *s, unsigned *removed_r, const char **error_r)
 	return s->ops->gc(s, removed_r, error_r);
 }
 
+int store_search_text(struct store *s, int64_t mailbox_id,
+		      enum store_text_part part, const char *needle,
+		      size_t needle_len, struct store_uids *uids_r,
+		      const char **error_r)
+{
+	uids_r->uids = NULL;
+	uids_r->count = 0;
+	if (needle == NULL && needle_len > 0) {
+		*error_r = "no needle";
+		return STORE_INVALID;
+	}
+	return s->ops->search_text(s, mailbox_id, part, needle, needle_len,
+				   uids_r, error_r);
+}
+
 void store_uids_free(struct store_uids *uids)
 {
 	free(uids->uids);

@@ -115,7 +115,19 @@ struct store_append {
 	const char *envelope;
 	const char *bodystructure;
 	const char *preview;
-	const char *fulltext;      /* goes into the FTS5 index */
+	/* Decoded text for SEARCH TEXT/BODY (the FTS5 index): the text of
+	 * the message's own header, one STORE_FULLTEXT_SEPARATOR octet,
+	 * then the body text. Without a separator all of it is body text
+	 * (then BODY also matches what was header text). */
+	const char *fulltext;
+};
+/* ASCII RS: never in decoded header text (src/mime replaces it there). */
+#define STORE_FULLTEXT_SEPARATOR '\x1e'
+
+/* What store_search_text() looks at: IMAP TEXT or BODY. */
+enum store_text_part {
+	STORE_TEXT_ALL,            /* header and body text */
+	STORE_TEXT_BODY,           /* body text only */
 };
 
 struct store_message {
@@ -197,6 +209,10 @@ struct store_ops {
 		    uint32_t uid_first, uint32_t uid_last,
 		    int64_t dst_mailbox_id, bool move,
 		    struct store_copy_result *result_r, const char **error_r);
+	int (*search_text)(struct store *s, int64_t mailbox_id,
+			   enum store_text_part part, const char *needle,
+			   size_t needle_len, struct store_uids *uids_r,
+			   const char **error_r);
 	int (*gc)(struct store *s, unsigned *removed_r, const char **error_r);
 };
 
@@ -280,6 +296,19 @@ int store_expunge(struct store *s, int64_t mailbox_id, uint32_t uid_first,
 int store_copy(struct store *s, int64_t src_mailbox_id, uint32_t uid_first,
 	       uint32_t uid_last, int64_t dst_mailbox_id, bool move,
 	       struct store_copy_result *result_r, const char **error_r);
+/* The UIDs, ascending, of the mailbox's messages whose decoded text (the
+ * fulltext given at append; part says whether header text counts) holds
+ * needle[0..needle_len) as a substring, case-insensitively (Unicode simple
+ * case folding, no diacritic folding): IMAP SEARCH TEXT / BODY from the
+ * index, without reading a message. Needles of three characters or more
+ * use the trigram index; shorter ones read every text of the mailbox and
+ * fold ASCII case only. Messages appended without fulltext never match.
+ * A needle over RD_STORE_MAX_SEARCH_NEEDLE octets: STORE_LIMIT (the
+ * caller may scan the messages itself). Free with store_uids_free(). */
+int store_search_text(struct store *s, int64_t mailbox_id,
+		      enum store_text_part part, const char *needle,
+		      size_t needle_len, struct store_uids *uids_r,
+		      const char **error_r);
 /* Removes blobs no message references (expunged, or left by a crash between
  * rename and commit). Runs only when no other process has the store open;
  * otherwise returns STORE_OK with *removed_r = 0 and does nothing. */

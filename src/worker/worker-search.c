@@ -2,9 +2,10 @@
  * selected mailbox.
  *
  * The keys are compiled by src/imap/imap-search (pure) and evaluated here
- * against every message the store lists. Results come back as the classic
- * "* SEARCH" or, with RETURN (...), as "* ESEARCH" (RFC 4731: MIN MAX ALL
- * COUNT); RETURN (SAVE) keeps the result for "$" (RFC 5182); a MODSEQ key
+ * against every message the store lists; TEXT and BODY are answered first
+ * by the store's full-text index, so only HEADER keys read messages.
+ * Results come back as the classic "* SEARCH" or, with RETURN (...), as
+ * "* ESEARCH" (RFC 4731: MIN MAX ALL COUNT); RETURN (SAVE) keeps the result for "$" (RFC 5182); a MODSEQ key
  * adds the highest MODSEQ of the matches (RFC 7162 3.1.5). SORT and
  * THREAD=ORDEREDSUBJECT (RFC 5256) order the matches by keys taken from
  * the cached ENVELOPE (src/imap/imap-sort). */
@@ -12,6 +13,7 @@
 #include "imap/imap-fetch.h"
 #include "imap/imap-search.h"
 #include "imap/imap-sort.h"
+#include "lib/log.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,7 +71,7 @@ static int search_cb(void *ctx, const struct store_message *m)
 				      .size = m->size, .modseq = m->modseq };
 	uint8_t *raw = NULL;
 	if (sc->se->needs_text) {
-		/* FTS5 (already kept by the store) is the later speed-up */
+		/* HEADER keys, and TEXT/BODY the index could not answer */
 		raw = read_message(sc->s, m->uid, 0, m->size, &sm.raw_len);
 		if (raw == NULL) {
 			sc->error = "Cannot read message";
@@ -214,6 +216,68 @@ static int write_result(const char *tag, const struct search_ctx *sc,
 	return buffer_append_str(b, "\r\n");
 }
 
+/* TEXT and BODY from the store's full-text index: decoded text (transfer
+ * encodings, charsets, RFC 2047) and no message read. Each such key gets
+ * the UIDs it matches; a key the index cannot answer (a needle past
+ * RD_STORE_MAX_SEARCH_NEEDLE, a store error) stays a scan of the raw
+ * messages. Returns the UID sets to free after matching (*n_r of them). */
+static struct store_uids *resolve_text_keys(struct session *s, struct imap_search *se,
+					    size_t *n_r)
+{
+	size_t n = imap_search_text_keys(se, NULL, 0);
+	*n_r = 0;
+	if (n == 0)
+		return NULL;
+	struct imap_search_key **keys = calloc(n, sizeof(*keys));
+	struct store_uids *hits = calloc(n, sizeof(*hits));
+	if (keys == NULL || hits == NULL) {
+		free(keys);
+		free(hits);
+		return NULL;   /* every key is then a raw scan: slow, not wrong */
+	}
+	(void)imap_search_text_keys(se, keys, n);
+	for (size_t i = 0; i < n; i++) {
+		const char *err;
+		enum store_text_part part = keys[i]->op == SK_BODY ? STORE_TEXT_BODY :
+			STORE_TEXT_ALL;
+		if (store_search_text(s->sel->store, s->sel->id, part,
+				      (const char *)keys[i]->str, keys[i]->str_len,
+				      &hits[i], &err) == STORE_OK)
+			imap_search_resolve(se, keys[i], hits[i].uids, hits[i].count);
+		else
+			log_warn("search_index_unused", "reason", err);
+	}
+	free(keys);
+	*n_r = n;
+	return hits;
+}
+
+/* Runs search_cb over the messages that can match: when a resolved key
+ * bounds the result and holds few UIDs (a rare word), only the runs of
+ * consecutive UIDs in it, so a search of a big mailbox reads a handful of
+ * rows; otherwise every message up to max_uid in one pass. */
+static int fetch_candidates(struct session *s, struct search_ctx *sc,
+			    const struct imap_search *se, uint32_t max_uid,
+			    const char **error_r)
+{
+	const struct imap_search_key *k = imap_search_narrowest(se);
+	if (k == NULL || k->nuids > s->sel->count / 4)
+		return store_fetch(s->sel->store, s->sel->id, 1, max_uid, search_cb, sc,
+				   error_r);
+	for (size_t i = 0; i < k->nuids && k->uids[i] <= max_uid && sc->error == NULL;) {
+		size_t j = i;
+		while (j + 1 < k->nuids && k->uids[j + 1] == k->uids[j] + 1 &&
+		       k->uids[j + 1] <= max_uid)
+			j++;
+		int r = store_fetch(s->sel->store, s->sel->id, k->uids[i], k->uids[j],
+				    search_cb, sc, error_r);
+		if (r != STORE_OK)
+			return r;
+		i = j + 1;
+	}
+	return STORE_OK;
+}
+
 /* Compiles the keys at args (after an optional CHARSET, required when
  * charset_required) and collects the matches in sc. Returns 0, or -1
  * after replying BAD or NO. */
@@ -247,6 +311,8 @@ static int search_exec(struct session *s, const char *tag, const struct imap_arg
 		.nsaved = s->sel->nsaved,
 	};
 	struct imap_search se;
+	struct store_uids *hits = NULL;
+	size_t nhits = 0;
 	int r = -1;
 	if (ctx.keys == NULL || ctx.ranges == NULL) {
 		out(s, "%s NO [SERVERBUG] Out of memory\r\n", tag);
@@ -257,14 +323,19 @@ static int search_exec(struct session *s, const char *tag, const struct imap_arg
 		sc->se = &se;
 		if (se.has_modseq)
 			s->condstore = true;   /* RFC 7162 3.1: CONDSTORE-enabling */
+		if (s->sel->count > 0)
+			hits = resolve_text_keys(s, &se, &nhits);
 		if (s->sel->count > 0 &&
-		    store_fetch(s->sel->store, s->sel->id, 1, ctx.max_uid, search_cb, sc,
-				&err) != STORE_OK && sc->error == NULL)
+		    fetch_candidates(s, sc, &se, ctx.max_uid, &err) != STORE_OK &&
+		    sc->error == NULL)
 			sc->error = err;
 		sc->has_modseq = se.has_modseq;
 		sc->se = NULL;
 		r = 0;
 	}
+	for (size_t i = 0; i < nhits; i++)
+		store_uids_free(&hits[i]);
+	free(hits);
 	free(ctx.keys);
 	free(ctx.ranges);
 	return r;
