@@ -23,6 +23,7 @@ static const char main_usage[] =
 	"  grant    add | list | remove shared-mailbox rights (IMAP ACL)\n"
 	"  mailbox  list | create | delete a user's mailboxes\n"
 	"  import   bring mail from an mbox file or a Maildir into a mailbox\n"
+	"  queue    list the messages waiting for delivery\n"
 	"  check    validate configuration, permissions and the data directory\n"
 	"  audit    verify | query | report the audit log\n"
 	"  serve    run the server in the foreground\n"
@@ -197,6 +198,8 @@ int cli_main(int argc, char **argv)
 		return cli_user(argc, argv);
 	if (strcmp(verb, "alias") == 0)
 		return cli_alias(argc, argv);
+	if (strcmp(verb, "queue") == 0)
+		return cli_queue(argc, argv);
 	if (strcmp(verb, "grant") == 0)
 		return cli_grant(argc, argv);
 	if (strcmp(verb, "mailbox") == 0)

@@ -69,7 +69,8 @@ enum ipc_type {
 	IPC_TXN_RCPT_REPLY = 11,
 	/* smtp-in -> queue: str mail-from, str helo, str peer, str tls,
 	 * str auth principal ("" if none), str envid/ret/body parameters as
-	 * one "k=v k=v" string, u32 n, then n x str recipient. */
+	 * one "k=v k=v" string, u32 n, then n x (str recipient, u32 NOTIFY
+	 * bits, str ORCPT "rfc822;addr" or ""). */
 	IPC_TXN_BEGIN = 12,
 	/* smtp-in -> queue: bytes, the next chunk of the message as it will
 	 * be stored (dot-unstuffed, CRLF, our Received header first). */

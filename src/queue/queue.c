@@ -257,13 +257,21 @@ static void txn_drop(struct queue *q, uint32_t id)
 
 struct expand {
 	struct spool_env *env;
+	const char *rcpt;            /* the RCPT being expanded */
+	uint32_t notify;
+	const char *orcpt;
 };
 
 static int expand_cb(void *ctx, const char *address, const char *store_id)
 {
-	struct spool_env *env = ((struct expand *)ctx)->env;
-	if (store_id == NULL)
-		return 0;    /* outside forwarding: the relay is not built yet */
+	struct expand *ex = ctx;
+	struct spool_env *env = ex->env;
+	if (store_id == NULL) {
+		/* outside forwarding needs the relay, which is not built yet:
+		 * the local targets get their copy, this one is said here */
+		log_warn("forward_not_built", "rcpt", ex->rcpt, "target", address);
+		return 0;
+	}
 	for (uint32_t i = 0; i < env->nrcpt; i++)
 		if (strcmp(env->rcpt[i].store_id, store_id) == 0)
 			return 0;    /* one copy per store */
@@ -272,6 +280,8 @@ static int expand_cb(void *ctx, const char *address, const char *store_id)
 	struct spool_rcpt *rc = &env->rcpt[env->nrcpt++];
 	snprintf(rc->address, sizeof(rc->address), "%s", address);
 	snprintf(rc->store_id, sizeof(rc->store_id), "%s", store_id);
+	rc->notify = ex->notify;
+	snprintf(rc->orcpt, sizeof(rc->orcpt), "%s", ex->orcpt);
 	return 0;
 }
 
@@ -301,11 +311,15 @@ static void on_begin(struct queue *q, uint32_t id, struct ipc_reader *r)
 		return;
 	}
 	e->rcpt = calloc(SPOOL_MAX_RCPT, sizeof(*e->rcpt));
-	struct expand ex = { e };
+	struct expand ex = { e, NULL, 0, NULL };
 	for (uint32_t i = 0; e->rcpt != NULL && i < n; i++) {
-		char addr[RD_MAX_ADDRESS + 1];
-		if (ipc_get_str(r, addr, sizeof(addr), &err) < 0)
+		char addr[RD_MAX_ADDRESS + 1], orcpt[RD_MAX_ADDRESS * 2];
+		if (ipc_get_str(r, addr, sizeof(addr), &err) < 0 ||
+		    ipc_get_u32(r, &ex.notify, &err) < 0 ||
+		    ipc_get_str(r, orcpt, sizeof(orcpt), &err) < 0)
 			break;
+		ex.rcpt = addr;
+		ex.orcpt = orcpt;
 		directory_resolve(q->dir, addr, expand_cb, &ex, &err);
 	}
 	new_qid(t->qid);

@@ -1,6 +1,7 @@
 #include "queue/spool.h"
 #include "lib/ipc.h"
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,7 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const uint8_t magic[4] = { 'R', 'D', 'Q', '1' };
+static const uint8_t magic[4] = { 'R', 'D', 'Q', '2' };
+static const uint8_t magic_v1[4] = { 'R', 'D', 'Q', '1' };
 
 int spool_env_encode(const struct spool_env *env, uint8_t **out, size_t *len,
 		     const char **error_r)
@@ -25,7 +27,9 @@ int spool_env_encode(const struct spool_env *env, uint8_t **out, size_t *len,
 		r = ipc_put_str(&m, env->rcpt[i].address) |
 		    ipc_put_str(&m, env->rcpt[i].store_id) |
 		    ipc_put_u32(&m, env->rcpt[i].state) |
-		    ipc_put_u32(&m, env->rcpt[i].attempts);
+		    ipc_put_u32(&m, env->rcpt[i].attempts) |
+		    ipc_put_u32(&m, env->rcpt[i].notify) |
+		    ipc_put_str(&m, env->rcpt[i].orcpt);
 	if (r != 0) {
 		ipc_msg_free(&m);
 		*error_r = "envelope too large";
@@ -58,10 +62,11 @@ int spool_env_decode(const uint8_t *rec, size_t len, struct spool_env *env,
 		     const char **error_r)
 {
 	memset(env, 0, sizeof(*env));
-	if (len < 8 || memcmp(rec, magic, 4) != 0) {
+	if (len < 8 || (memcmp(rec, magic, 4) != 0 && memcmp(rec, magic_v1, 4) != 0)) {
 		*error_r = "not an envelope record";
 		return -1;
 	}
+	bool v2 = memcmp(rec, magic, 4) == 0;
 	uint32_t pl = (uint32_t)rec[4] | (uint32_t)rec[5] << 8 | (uint32_t)rec[6] << 16 |
 		      (uint32_t)rec[7] << 24;
 	if (pl != len - 8) {
@@ -95,7 +100,9 @@ int spool_env_decode(const uint8_t *rec, size_t len, struct spool_env *env,
 		if (ipc_get_str(&r, rc->address, sizeof(rc->address), error_r) < 0 ||
 		    ipc_get_str(&r, rc->store_id, sizeof(rc->store_id), error_r) < 0 ||
 		    ipc_get_u32(&r, &rc->state, error_r) < 0 ||
-		    ipc_get_u32(&r, &rc->attempts, error_r) < 0 || rc->state > SPOOL_FAILED) {
+		    ipc_get_u32(&r, &rc->attempts, error_r) < 0 || rc->state > SPOOL_FAILED ||
+		    (v2 && (ipc_get_u32(&r, &rc->notify, error_r) < 0 ||
+			    ipc_get_str(&r, rc->orcpt, sizeof(rc->orcpt), error_r) < 0))) {
 			if (*error_r == NULL)
 				*error_r = "bad recipient state";
 			spool_env_free(env);

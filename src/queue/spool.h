@@ -13,7 +13,8 @@
  * was never acknowledged). tmp/ is emptied at start. The envelope record is the IPC field
  * encoding (lib/ipc.h) behind an 8-octet header "RDQ1" + u32 length, so
  * nothing in it is ever parsed as text: a recipient holding CR LF cannot
- * forge a second record. Updating an envelope (a recipient delivered)
+ * forge a second record ("RDQ2" since recipients carry their DSN
+ * parameters; "RDQ1" records, without them, are still read). Updating an envelope (a recipient delivered)
  * writes a new file and renames it over the old one.
  * Functions return 0 or -1 with *error_r. */
 #ifndef RD_SPOOL_H
@@ -32,6 +33,12 @@ struct spool_rcpt {
 	char store_id[65];
 	uint32_t state;
 	uint32_t attempts;
+	/* RFC 3461, as given on the RCPT this recipient came from: NOTIFY
+	 * bits (smtp-path.h SMTP_NOTIFY_*, 0 absent) and ORCPT
+	 * ("rfc822;addr", decoded; "" absent). Kept for the DSNs relay will
+	 * send. */
+	uint32_t notify;
+	char orcpt[RD_MAX_ADDRESS * 2];
 };
 
 struct spool_env {

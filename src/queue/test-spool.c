@@ -1,8 +1,10 @@
 /* Tests for the spool's envelope records and files. */
 #include "queue/spool.h"
 #include "lib/test.h"
+#include "lib/ipc.h"
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 static void fill(struct spool_env *e, struct spool_rcpt *r)
@@ -23,6 +25,29 @@ static void fill(struct spool_env *e, struct spool_rcpt *r)
 	snprintf(r[1].address, sizeof(r[1].address), "bob@example.test\r\nRCPT:evil");
 	snprintf(r[1].store_id, sizeof(r[1].store_id), "bbbb");
 	r[1].state = SPOOL_DELIVERED;
+	r[1].notify = 0x6;   /* SUCCESS,FAILURE */
+	snprintf(r[1].orcpt, sizeof(r[1].orcpt), "rfc822;Bob@Example.test");
+}
+
+/* An "RDQ1" record as written before recipients carried DSN fields: one
+ * recipient, made with the same field encoding. */
+static size_t v1_record(uint8_t *out, size_t max)
+{
+	struct ipc_msg m;
+	ipc_msg_init(&m, IPC_NONE, 0);
+	(void)(ipc_put_str(&m, "0123456789abcdef") | ipc_put_u64(&m, 1700000000u) |
+	       ipc_put_u64(&m, 5) | ipc_put_str(&m, "a@example.org") | ipc_put_str(&m, "helo") |
+	       ipc_put_str(&m, "192.0.2.9") | ipc_put_str(&m, "") |
+	       ipc_put_str(&m, "BODY=7BIT") | ipc_put_u32(&m, 1) |
+	       ipc_put_str(&m, "carol@example.test") | ipc_put_str(&m, "cccc") |
+	       ipc_put_u32(&m, 0) | ipc_put_u32(&m, 2));
+	size_t n = 8 + m.payload.len < max ? m.payload.len : 0;
+	memcpy(out, "RDQ1", 4);
+	for (int i = 0; i < 4; i++)
+		out[4 + i] = (uint8_t)((uint32_t)n >> (8 * i));
+	memcpy(out + 8, m.payload.data, n);
+	ipc_msg_free(&m);
+	return 8 + n;
 }
 
 int main(void)
@@ -38,7 +63,17 @@ int main(void)
 	CHECK_STR(d.from, "sender@example.org", "from kept");
 	CHECK(d.nrcpt == 2 && d.rcpt[1].state == SPOOL_DELIVERED, "recipients kept");
 	CHECK_STR(d.rcpt[1].address, "bob@example.test\r\nRCPT:evil", "CR LF cannot forge a record");
+	CHECK(d.rcpt[1].notify == 0x6 && d.rcpt[0].notify == 0, "NOTIFY kept per recipient");
+	CHECK_STR(d.rcpt[1].orcpt, "rfc822;Bob@Example.test", "ORCPT kept per recipient");
 	spool_env_free(&d);
+	{
+		uint8_t v1[512];
+		size_t n1 = v1_record(v1, sizeof(v1));
+		CHECK(spool_env_decode(v1, n1, &d, &err) == 0 && d.nrcpt == 1 &&
+		      d.rcpt[0].attempts == 2 && d.rcpt[0].orcpt[0] == '\0',
+		      "an RDQ1 envelope from before is still read (%s)", err ? err : "-");
+		spool_env_free(&d);
+	}
 	int ok = 1;
 	for (size_t i = 0; i < len; i++) {
 		if (spool_env_decode(rec, i, &d, &err) == 0) {

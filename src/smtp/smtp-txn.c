@@ -39,12 +39,19 @@ struct smtp_link {
 
 enum txn_wait { W_NONE, W_RCPT, W_RESULT };
 
+/* An accepted recipient and its DSN parameters (RFC 3461 4.1, 4.2). */
+struct txn_rcpt {
+	char address[RD_MAX_ADDRESS + 1];
+	unsigned notify;
+	char orcpt[RD_MAX_ADDRESS * 2];
+};
+
 struct smtp_txn {
 	int has_mail;
 	struct smtp_path mail;
-	char (*rcpt)[RD_MAX_ADDRESS + 1];   /* grows with the recipients */
+	struct txn_rcpt *rcpt;      /* grows with the recipients */
 	unsigned nrcpt, rcpt_cap;
-	char pending_rcpt[RD_MAX_ADDRESS + 1];
+	struct txn_rcpt pending;    /* the RCPT the queue is checking */
 	enum txn_wait wait;
 	int begun;                  /* IPC_TXN_BEGIN sent */
 	int in_data;
@@ -283,7 +290,9 @@ void smtp_txn_rcpt(struct conn *c, struct smtp_txn *t, const struct smtp_sess_in
 		conn_printf(c, "451 4.3.0 Queue not available, try again later\r\n");
 		return;
 	}
-	snprintf(t->pending_rcpt, sizeof(t->pending_rcpt), "%s", addr);
+	snprintf(t->pending.address, sizeof(t->pending.address), "%s", addr);
+	t->pending.notify = p.notify;
+	snprintf(t->pending.orcpt, sizeof(t->pending.orcpt), "%s", p.orcpt);
 	t->wait = W_RCPT;
 	conn_pause(c);
 }
@@ -304,7 +313,7 @@ static void received_header(struct conn *c, struct smtp_txn *t, const struct smt
 	if (conn_is_tls(c))
 		buffer_printf(&t->chunk, "\r\n\t(%s)", tls);
 	if (t->nrcpt == 1)
-		buffer_printf(&t->chunk, "\r\n\tfor <%s>", t->rcpt[0]);
+		buffer_printf(&t->chunk, "\r\n\tfor <%s>", t->rcpt[0].address);
 	buffer_printf(&t->chunk, "; %s\r\n", date);
 }
 
@@ -325,7 +334,8 @@ static int txn_begin(struct conn *c, struct smtp_txn *t, const struct smtp_sess_
 	}
 	envid[o] = '\0';
 	snprintf(params, sizeof(params), "BODY=%s%s%s%s%s",
-		 t->mail.body == SMTP_BODY_8BITMIME ? "8BITMIME" : "7BIT",
+		 t->mail.body == SMTP_BODY_8BITMIME ? "8BITMIME" :
+		 t->mail.body == SMTP_BODY_BINARYMIME ? "BINARYMIME" : "7BIT",
 		 t->mail.smtputf8 ? " SMTPUTF8" : "",
 		 t->mail.ret == SMTP_RET_HDRS ? " RET=HDRS" : t->mail.ret == SMTP_RET_FULL ? " RET=FULL" : "",
 		 envid[0] ? " ENVID=" : "", envid);
@@ -338,8 +348,11 @@ static int txn_begin(struct conn *c, struct smtp_txn *t, const struct smtp_sess_
 	ipc_put_str(&m, si->principal);
 	ipc_put_str(&m, params);
 	ipc_put_u32(&m, t->nrcpt);
-	for (unsigned i = 0; i < t->nrcpt; i++)
-		ipc_put_str(&m, t->rcpt[i]);
+	for (unsigned i = 0; i < t->nrcpt; i++) {
+		ipc_put_str(&m, t->rcpt[i].address);
+		ipc_put_u32(&m, t->rcpt[i].notify);
+		ipc_put_str(&m, t->rcpt[i].orcpt);
+	}
 	int r = link_send(link_of(c), &m);
 	ipc_msg_free(&m);
 	if (r < 0) {
@@ -594,9 +607,9 @@ static void link_frame(struct smtp_link *l, struct ipc_header *h, struct ipc_rea
 		} else if (code == 0) {
 			/* the queue names the address to record when it is not
 			 * the one given (<Postmaster> without a domain) */
-			if (text[0] != '\0' && strlen(text) < sizeof(t->pending_rcpt))
-				memcpy(t->pending_rcpt, text, strlen(text) + 1);
-			memcpy(t->rcpt[t->nrcpt++], t->pending_rcpt, sizeof(t->pending_rcpt));
+			if (text[0] != '\0' && strlen(text) < sizeof(t->pending.address))
+				memcpy(t->pending.address, text, strlen(text) + 1);
+			t->rcpt[t->nrcpt++] = t->pending;
 			conn_printf(c, "250 2.1.5 Ok\r\n");
 		} else {
 			conn_printf(c, "%s\r\n", text);

@@ -408,17 +408,27 @@ def test_concurrent_senders_all_delivered_once(fresh_server):
     assert len(re.findall(r"event=queued ", fresh_server.log())) == 100
 
 
-def test_quota_defers_and_refuses_at_rcpt(fresh_data):
-    text = fresh_data.read_conf()
+BIG = "Subject: big\r\n\r\n" + ("q" * 76 + "\r\n") * 8000   # ~620 KiB
+
+
+def nearly_full_store(data):
+    """A server whose alice has a 1 MiB quota and one ~620 KiB message:
+    the next big one cannot be filed."""
+    text = data.read_conf()
     text, n = re.subn(r"(?m)^mailbox_quota_mib = .*$", "mailbox_quota_mib = 1", text)
     assert n == 1
-    fresh_data.write_conf(text)
-    s = helpers.Server(fresh_data)
+    data.write_conf(text)
+    s = helpers.Server(data)
+    smtp = smtp_session(s)
+    assert smtp.sendmail("a@example.org", [ALICE], BIG) == {}
+    assert wait_count(s, 1) == 1
+    return s, smtp
+
+
+def test_quota_defers_and_refuses_at_rcpt(fresh_data):
+    s, smtp = nearly_full_store(fresh_data)
     try:
-        big = "Subject: big\r\n\r\n" + ("q" * 76 + "\r\n") * 8000   # ~620 KiB
-        smtp = smtp_session(s)
-        assert smtp.sendmail("a@example.org", [ALICE], big) == {}
-        assert wait_count(s, 1) == 1
+        big = BIG
         # the second one does not fit: accepted (the store's state was not
         # known), kept in the queue, never lost
         assert smtp.sendmail("a@example.org", [ALICE], big) == {}
@@ -431,6 +441,28 @@ def test_quota_defers_and_refuses_at_rcpt(fresh_data):
         smtp.quit()
         spool = os.path.join(fresh_data.path, "spool", "q")
         assert any(f.endswith(".msg") for f in os.listdir(spool)), "the deferred message waits"
+    finally:
+        s.stop()
+
+
+def test_queue_list_shows_waiting_mail_with_its_dsn_parameters(fresh_data):
+    # a full store keeps the message queued; `redoubt queue list` shows it
+    # with what RCPT said for the DSNs (RFC 3461 NOTIFY, ORCPT)
+    s, smtp = nearly_full_store(fresh_data)
+    try:
+        mark = s.mark()
+        assert smtp.sendmail("a@example.org", [ALICE], BIG, mail_options=["RET=HDRS", "ENVID=e1"],
+                             rcpt_options=["NOTIFY=SUCCESS,FAILURE",
+                                           "ORCPT=rfc822;Alice+2BTag@Example.test"]) == {}
+        s.wait_log(r"event=delivery_deferred", since=mark, timeout=15)
+        smtp.quit()
+        r = helpers.run("queue", "list", "--data", fresh_data.path)
+        assert r.returncode == 0, r.stderr
+        assert "1 message in the queue" in r.stdout, r.stdout
+        assert "from <a@example.org>" in r.stdout and "RET=HDRS" in r.stdout, r.stdout
+        assert f"<{ALICE}>  pending" in r.stdout, r.stdout
+        assert "NOTIFY=SUCCESS,FAILURE" in r.stdout, r.stdout
+        assert "ORCPT=rfc822;Alice+Tag@Example.test" in r.stdout, r.stdout
     finally:
         s.stop()
 
