@@ -131,6 +131,14 @@
 #define RD_IMAP_MAX_LIST_PATTERNS 16u
 /* Criteria in one SORT (RFC 5256 has seven, each usable once or twice). */
 #define RD_IMAP_MAX_SORT_KEYS   16u
+/* Message-IDs kept from one References header for THREAD=REFERENCES (the
+ * last ones, nearest the parent): real threads stay far below, and the
+ * cap bounds the links and dummies one hostile message can add. */
+#define RD_IMAP_MAX_REFERENCES  256u
+/* Octets of a message's start read for its THREAD=REFERENCES headers
+ * (Message-ID, In-Reply-To, References, Subject, Date): headers past it
+ * are not looked at, so a huge header costs one bounded read. */
+#define RD_IMAP_THREAD_HEADER_READ (64u * 1024u)
 
 /* ---- HTTP ---- */
 /* Request head before authentication: enough for a browser's cookies. */
