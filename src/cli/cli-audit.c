@@ -305,7 +305,8 @@ static int report_cb(void *ctx, const struct audit_record *rec, const char *line
 				 disp(rec, AUDIT_F_MAILBOX, a, sizeof(a)),
 				 disp(rec, AUDIT_F_OWNER, b, sizeof(b)), act,
 				 disp(rec, "rights", e, sizeof(e)));
-		else if (act != NULL && strcmp(act, "append") == 0)
+		else if (act != NULL && (strcmp(act, "append") == 0 || strcmp(act, "copy") == 0 ||
+					 strcmp(act, "move") == 0))
 			snprintf(what, sizeof(what), "%sadded %s messages (%s bytes) to %s of %s",
 				 other ? "OTHER PRINCIPAL " : "",
 				 disp(rec, AUDIT_F_MESSAGES, c, sizeof(c)),

@@ -1312,6 +1312,11 @@ int master_run(const struct master_opts *opts)
 	event_free(ev_term);
 	event_free(ev_int);
 	event_free(ev_hup);
+	for (int i = 0; i < NFIXED; i++)
+		if (m->fixed[i].restart_ev != NULL)
+			event_free(m->fixed[i].restart_ev);
+	if (m->kill_ev != NULL)
+		event_free(m->kill_ev);
 out:
 	for (int i = 0; i < 6; i++)
 		if (m->listen_fds[i] >= 0)
@@ -1321,6 +1326,10 @@ out:
 	free(m->key);
 	free(m->cert);
 	free(m->buf);
+	free(m->login_batch);
+	free(m->login_principal);
+	if (m->login_flush_ev != NULL)
+		event_free(m->login_flush_ev);
 	free(m);
 	return rc;
 }

@@ -263,7 +263,9 @@ static void cmd_fetch(struct session *s, const char *tag, const struct imap_arg 
 			mbox_vanished_earlier(s, all, (size_t)an, since);
 		free(all);
 	}
-	if (f->sets_seen && !s->sel->readonly) {
+	/* RFC 4314 4: the implicit \Seen of a non-PEEK fetch needs "s" */
+	if (f->sets_seen && !s->sel->readonly &&
+	    (!s->sel->shared || mbref_may(&s->sel->grant, 's'))) {
 		struct store_flag_change ch = { .op = STORE_FLAGS_ADD, .flags = STORE_FLAG_SEEN };
 		struct note_ctx nc = { s->sel };
 		for (int i = 0; i < n; i++)
@@ -668,6 +670,8 @@ static void cmd_copy(struct session *s, const char *tag, const struct imap_arg *
 		store_copy_result_free(&res);
 	}
 	free(ranges);
+	if (ref.grant != NULL && ndst > 0)
+		shared_audit(s, ref.grant, move ? "move" : "copy", ndst, 0);
 	copy_reply(s, tag, r, err, dst.uidvalidity, src, nsrc == ndst ? nsrc : 0, dsts, uid, move);
 	free(src);
 	free(dsts);

@@ -304,11 +304,23 @@ int mbox_select(struct session *s, const char *name, bool readonly,
 	out(s, "* OK [MAILBOXID (%s)] Ok\r\n", oid);
 	/* every mailbox has modseqs, so never NOMODSEQ (RFC 7162 3.1.2.1) */
 	out(s, "* OK [HIGHESTMODSEQ %llu] Highest\r\n", (unsigned long long)sel->highestmodseq);
-	if (readonly)
+	if (readonly) {
 		out(s, "* OK [PERMANENTFLAGS ()] Read-only mailbox\r\n");
-	else
+	} else if (sel->shared) {
+		/* RFC 4314 4: what this grant lets the session change */
+		const struct grant *g = &sel->grant;
+		char pf[64] = "";
+		if (mbref_may(g, 'w'))
+			strcat(pf, " \\Answered \\Flagged \\Draft \\*");
+		if (mbref_may(g, 't'))
+			strcat(pf, " \\Deleted");
+		if (mbref_may(g, 's'))
+			strcat(pf, " \\Seen");
+		out(s, "* OK [PERMANENTFLAGS (%s)] Flags permitted\r\n", pf[0] ? pf + 1 : "");
+	} else {
 		out(s, "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] "
 		    "Flags permitted\r\n");
+	}
 	if (q != NULL)
 		qresync_report(s, q);
 	return STORE_OK;

@@ -97,6 +97,9 @@ def test_shared_inbox_read_within_rights(srv):
         assert typ == "OK" and data[0].endswith(b" lrs"), data
         typ, data = m.select(f'"{SHARED}"')
         assert typ == "OK" and int(data[0]) == 2
+        assert m.untagged_responses.get("OK") and any(
+            b"[PERMANENTFLAGS (\\Seen)]" in x for x in m.untagged_responses["OK"]), \
+            m.untagged_responses
         typ, data = m.fetch("1:*", "(BODY.PEEK[TEXT])")
         bodies = b"".join(x[1] for x in data if isinstance(x, tuple))
         assert b"the first secret" in bodies and b"the second secret" in bodies
@@ -197,6 +200,26 @@ def test_full_rights_and_revocation(srv):
         assert typ == "NO"
     finally:
         m.logout()
+
+
+def test_implicit_seen_needs_the_s_right(srv):
+    deliver(srv, CAROL, "for carol", "carol's words")
+    wait_seen_in_inbox(srv, CAROL, 1)
+    grant(srv, "add", CAROL, "INBOX", BOB, "lrw")
+    m = login(srv, BOB)
+    try:
+        typ, data = m.select(f'"Shared/{CAROL}/INBOX"')
+        assert typ == "OK"
+        typ, data = m.fetch("1", "(BODY[])")
+        assert typ == "OK" and b"carol's words" in data[0][1]
+        typ, data = m.fetch("1", "(FLAGS)")
+        assert rb"\Seen" not in data[0], data
+        # a copy within carol's store is on her record too
+        typ, data = m.copy("1", f'"Shared/{CAROL}/INBOX"')
+        assert typ == "NO" and b"NOPERM" in data[0]   # no "i"
+    finally:
+        m.logout()
+    grant(srv, "remove", CAROL, "INBOX", BOB)
 
 
 def test_worker_confined_to_granted_store_only(srv):
