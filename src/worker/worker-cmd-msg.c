@@ -662,6 +662,7 @@ static void cmd_copy(struct session *s, const char *tag, const struct imap_arg *
 		struct store_copy_result res = { 0 };
 		r = store_copy(s->sel->store, s->sel->id, ranges[i].lo, ranges[i].hi, dst.id, move,
 			       &res, &err);
+		s->w->gc_wanted |= move && r == STORE_OK;
 		if (r == STORE_OK &&
 		    (append_uids(&src, &nsrc, &res.src) < 0 || append_uids(&dsts, &ndst, &res.dst) < 0)) {
 			r = STORE_ERROR;
@@ -715,6 +716,8 @@ static int expunge_range(struct session *s, uint32_t lo, uint32_t hi, const char
 		struct store_uids gone = { 0 };
 		int r = store_expunge(s->sel->store, s->sel->id, lo, hi, &gone, error_r);
 		size_t count = gone.count;
+		if (count > 0)
+			s->w->gc_wanted = true;
 		store_uids_free(&gone);
 		if (r != STORE_OK || count < RD_STORE_MAX_BATCH)
 			return r;

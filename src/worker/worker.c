@@ -586,6 +586,16 @@ int worker_main(struct role_ctx *ctx)
 	if (w.change_timer != NULL)
 		event_free(w.change_timer);
 	event_base_free(w.base);
+	if (w.gc_wanted) {
+		/* messages went this session: their blobs are reclaimed now if
+		 * no other process has the store open (else at a later exit) */
+		unsigned removed = 0;
+		char n[16];
+		if (store_gc(w.store, &removed, &err) == STORE_OK && removed > 0) {
+			snprintf(n, sizeof(n), "%u", removed);
+			log_info("blobs_reclaimed", "principal", ctx->principal, "blobs", n);
+		}
+	}
 	store_close(&w.store);
 	shared_close_all(&w);
 	grants_free(&w.grants);

@@ -96,6 +96,7 @@ struct worker {
 	uint64_t max_message;   /* APPEND literal cap */
 	struct grant_set grants;   /* from master (IPC_WORKER_GRANTS) */
 	struct event *change_timer;   /* a store changed: sync idlers soon */
+	bool gc_wanted;         /* messages were removed: reclaim blobs at exit */
 	int change_checks;
 	struct {
 		const char *id;

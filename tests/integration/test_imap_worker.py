@@ -679,3 +679,26 @@ def test_imapflow_client(srv):
     inbox = [x for x in out["list"] if x["path"] == "INBOX"][0]
     assert inbox["messages"] == 1, out["list"]
     assert {"\\Sent", "\\Trash"} <= {x["specialUse"] for x in out["list"]}
+
+
+def test_expunged_blobs_are_reclaimed_when_the_worker_ends(fresh_server):
+    s = fresh_server
+    store = s.data.store_id(helpers.ALICE)
+    blobs = os.path.join(s.data.path, "stores", store, "blobs")
+
+    def count():
+        return sum(len(fs) for _, _, fs in os.walk(blobs))
+
+    m = imaplib.IMAP4_SSL("127.0.0.1", s.ports["imaps"], ssl_context=tls_context(), timeout=10)
+    m.login(helpers.ALICE, helpers.ALICE_PW)
+    for i in range(2):
+        ok(m.append("INBOX", None, None, b"Subject: gc %d\r\n\r\nbody %d\r\n" % (i, i)))
+    assert count() == 2
+    m.select("INBOX")
+    ok(m.store("1", "+FLAGS", "(\\Deleted)"))
+    ok(m.expunge())
+    m.logout()
+    assert count() == 2, "a running worker leaves blobs alone"
+    assert s.stop() == 0
+    assert count() == 1, "the expunged message's blob went when the worker ended"
+    assert "event=blobs_reclaimed" in s.log()
