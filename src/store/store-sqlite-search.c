@@ -1,4 +1,5 @@
-/* store-sqlite-search.c: IMAP SEARCH TEXT / BODY from the FTS5 index.
+/* store-sqlite-search.c: IMAP SEARCH TEXT / BODY from the FTS5 index,
+ * and the expunge log read for QRESYNC (sq_expunged_since, at the end).
  *
  * message_search(head, body) uses the trigram tokenizer: every run of
  * three characters is a token, folded to lower case (Unicode simple
@@ -132,5 +133,33 @@ int sq_search_text(struct store *store, int64_t mailbox_id,
 		uids_r->uids = NULL;
 		uids_r->count = 0;
 	}
+	return ret;
+}
+
+int sq_expunged_since(struct store *store, int64_t mailbox_id, uint64_t modseq,
+		      uint32_t uid_first, uint32_t uid_last, struct store_uids *uids_r,
+		      const char **error_r)
+{
+	struct store_sqlite *s = (struct store_sqlite *)store;
+	sqlite3_stmt *st = sq_stmt(s, SQ_EXPUNGED_SINCE, error_r);
+	size_t cap = 0;
+	int rc, ret = STORE_OK;
+	if (st == NULL)
+		return STORE_ERROR;
+	if (modseq > INT64_MAX)
+		modseq = INT64_MAX;
+	sqlite3_bind_int64(st, 1, mailbox_id);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)modseq);
+	sqlite3_bind_int64(st, 3, uid_first);
+	sqlite3_bind_int64(st, 4, uid_last);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && uids_r->count < RD_STORE_MAX_BATCH)
+		if ((ret = sq_uids_push(uids_r, &cap, (uint32_t)sqlite3_column_int64(st, 0),
+					error_r)) != STORE_OK)
+			break;
+	if (ret == STORE_OK && rc != SQLITE_DONE && rc != SQLITE_ROW)
+		ret = sq_fail(s, "expunge log", error_r);
+	sqlite3_reset(st);
+	if (ret != STORE_OK)
+		store_uids_free(uids_r);
 	return ret;
 }

@@ -120,6 +120,8 @@ static const char *const sq_sql[SQ_STMT_COUNT] = {
 		"ORDER BY m.uid",
 	[SQ_VERSION_GET] = "SELECT COALESCE(MAX(version), 0) FROM schema_version",
 	[SQ_VERSION_SET] = "INSERT INTO schema_version(version) VALUES(?1)",
+	[SQ_EXPUNGED_SINCE] = "SELECT uid FROM expunged WHERE mailbox_id = ?1 "
+		"AND modseq > ?2 AND uid BETWEEN ?3 AND ?4 ORDER BY uid",
 };
 
 /* Schema migrations, applied in order, each in its own transaction with
@@ -758,5 +760,6 @@ const struct store_ops store_sqlite_ops = {
 	.expunge = sq_expunge,
 	.copy = sq_copy,
 	.search_text = sq_search_text,
+	.expunged_since = sq_expunged_since,
 	.gc = sq_gc,
 };

@@ -45,6 +45,7 @@ enum sq_stmt {
 	SQ_SEARCH_LIKE_BODY,
 	SQ_VERSION_GET,
 	SQ_VERSION_SET,
+	SQ_EXPUNGED_SINCE,
 	SQ_STMT_COUNT
 };
 
@@ -135,6 +136,9 @@ int sq_expunge(struct store *s, int64_t mailbox_id, uint32_t uid_first,
 	       uint32_t uid_last, struct store_uids *expunged_r,
 	       const char **error_r);
 /* store-sqlite-search.c */
+int sq_expunged_since(struct store *s, int64_t mailbox_id, uint64_t modseq,
+		      uint32_t uid_first, uint32_t uid_last, struct store_uids *uids_r,
+		      const char **error_r);
 int sq_search_text(struct store *s, int64_t mailbox_id,
 		   enum store_text_part part, const char *needle,
 		   size_t needle_len, struct store_uids *uids_r,

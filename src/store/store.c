@@ -141,6 +141,16 @@ int store_search_text(struct store *s, int64_t mailbox_id,
 				   uids_r, error_r);
 }
 
+int store_expunged_since(struct store *s, int64_t mailbox_id, uint64_t modseq,
+			 uint32_t uid_first, uint32_t uid_last,
+			 struct store_uids *uids_r, const char **error_r)
+{
+	uids_r->uids = NULL;
+	uids_r->count = 0;
+	return s->ops->expunged_since(s, mailbox_id, modseq, uid_first, uid_last, uids_r,
+				      error_r);
+}
+
 void store_uids_free(struct store_uids *uids)
 {
 	free(uids->uids);

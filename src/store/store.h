@@ -214,6 +214,9 @@ struct store_ops {
 			   size_t needle_len, struct store_uids *uids_r,
 			   const char **error_r);
 	int (*gc)(struct store *s, unsigned *removed_r, const char **error_r);
+	int (*expunged_since)(struct store *s, int64_t mailbox_id, uint64_t modseq,
+			      uint32_t uid_first, uint32_t uid_last,
+			      struct store_uids *uids_r, const char **error_r);
 };
 
 extern const struct store_ops store_sqlite_ops;
@@ -309,6 +312,12 @@ int store_search_text(struct store *s, int64_t mailbox_id,
 		      enum store_text_part part, const char *needle,
 		      size_t needle_len, struct store_uids *uids_r,
 		      const char **error_r);
+/* UIDs in [uid_first, uid_last] of the mailbox expunged (or moved away)
+ * with a MODSEQ above modseq, ascending: QRESYNC's VANISHED (EARLIER)
+ * from the expunge log (RFC 7162 3.2.5.1). Free with store_uids_free(). */
+int store_expunged_since(struct store *s, int64_t mailbox_id, uint64_t modseq,
+			 uint32_t uid_first, uint32_t uid_last,
+			 struct store_uids *uids_r, const char **error_r);
 /* Removes blobs no message references (expunged, or left by a crash between
  * rename and commit). Runs only when no other process has the store open;
  * otherwise returns STORE_OK with *removed_r = 0 and does nothing. */

@@ -246,6 +246,26 @@ static void test_changes(void)
 	CHECK_STR(found(s, trash, STORE_TEXT_ALL, "spreadsheet"), "1",
 		  "its copy still found");
 
+	/* the expunge log (QRESYNC): UID 2 left by MOVE, then UID 1 by
+	 * EXPUNGE at a later modseq */
+	struct store_mailbox_info info;
+	CHECK(store_mailbox_get(s, "INBOX", &info, &err) == STORE_OK, "inbox info");
+	CHECK(store_expunged_since(s, inbox, 0, 1, UINT32_MAX, &ex, &err) == STORE_OK &&
+	      ex.count == 2 && ex.uids[0] == 1 && ex.uids[1] == 2,
+	      "expunge log: both since modseq 0");
+	store_uids_free(&ex);
+	CHECK(store_expunged_since(s, inbox, info.highestmodseq - 1, 1, UINT32_MAX, &ex,
+				   &err) == STORE_OK && ex.count == 1 && ex.uids[0] == 1,
+	      "expunge log: only the later one since the modseq before it");
+	store_uids_free(&ex);
+	CHECK(store_expunged_since(s, inbox, 0, 2, 2, &ex, &err) == STORE_OK &&
+	      ex.count == 1 && ex.uids[0] == 2, "expunge log: UID range respected");
+	store_uids_free(&ex);
+	CHECK(store_expunged_since(s, inbox, info.highestmodseq, 1, UINT32_MAX, &ex,
+				   &err) == STORE_OK && ex.count == 0,
+	      "expunge log: nothing since the current modseq");
+	store_uids_free(&ex);
+
 	/* no separator: all of it is body text */
 	plain.data = plain.fulltext = "Subject: flat\nflat body words";
 	plain.size = strlen(plain.data);

@@ -155,7 +155,20 @@ void mbox_vanished_earlier(struct session *s, const struct imap_range *ranges, s
 	uint32_t top = sel->uidnext > 1 ? sel->uidnext - 1 : 0;
 	for (size_t i = 0; i < n; i++) {
 		uint32_t lo = ranges[i].lo, hi = ranges[i].hi < top ? ranges[i].hi : top;
-		/* the gaps between the UIDs still there are the expunged ones */
+		struct store_uids gone;
+		if (lo > hi)
+			continue;
+		/* the expunge log: only what went since the client's modseq */
+		if (store_expunged_since(sel->store, sel->id, modseq, lo, hi, &gone, &err) ==
+		    STORE_OK) {
+			for (size_t k = 0; k < gone.count; k++)
+				if (mbox_seq(sel, gone.uids[k]) == 0)
+					uidset_add(&u, gone.uids[k], gone.uids[k]);
+			store_uids_free(&gone);
+			continue;
+		}
+		/* without it, every gap between the UIDs still there (which
+		 * RFC 7162 3.6 allows) */
 		for (size_t k = lower_bound(sel, lo); lo <= hi; k++) {
 			uint32_t next = k < sel->count ? sel->uids[k] : UINT32_MAX;
 			if (next > hi) {

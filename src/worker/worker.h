@@ -234,10 +234,10 @@ uint32_t mbox_seq(const struct selected *sel, uint32_t uid);
  * wants UID in every FETCH then). */
 void mbox_write_flags(struct session *s, uint32_t seq, const struct store_message *m,
 		      bool with_uid);
-/* "* VANISHED (EARLIER) set" for UIDs in ranges (below UIDNEXT) that are
- * no longer in the map. Without a per-expunge log query this reports
- * every gap, which RFC 7162 3.6 allows; the client's known-uids keep it
- * short. Nothing when highestmodseq shows no change since modseq. */
+/* "* VANISHED (EARLIER) set" for UIDs in ranges (below UIDNEXT) the
+ * store's expunge log says went after modseq (RFC 7162 3.2.5.1); if the
+ * log cannot be read, every gap, which RFC 7162 3.6 allows. Nothing when
+ * highestmodseq shows no change since modseq. */
 void mbox_vanished_earlier(struct session *s, const struct imap_range *ranges, size_t n,
 			   uint64_t modseq);
 /* Records that the client was told about uid at modseq. */

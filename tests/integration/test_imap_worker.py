@@ -478,6 +478,8 @@ def test_qresync_after_expunge_elsewhere(srv):
         ok(b.select("INBOX"))
         ok(b.store("2", "+FLAGS", "(\\Deleted)"))
         ok(b.expunge())
+        typ, _, u = raw(b, "STATUS", "INBOX", "(HIGHESTMODSEQ)")
+        after2 = int(re.search(rb"HIGHESTMODSEQ (\d+)", u["STATUS"][0]).group(1))
         typ, _, u = raw(a, "NOOP")
         assert u.get("VANISHED") == [b"2"] and "EXPUNGE" not in u, u
         typ, _, u = raw(a, "UID", "FETCH", "1:3", "(FLAGS)", f"(CHANGEDSINCE {hms} VANISHED)")
@@ -501,6 +503,11 @@ def test_qresync_after_expunge_elsewhere(srv):
         typ, _, u = raw(c, "EXAMINE", "INBOX", f"(QRESYNC ({uidvalidity} {now}))")
         assert typ == "OK" and "VANISHED" not in u and not fetch_lines(u), u
         assert u.get("OK") and any(b"[CLOSED]" in x for x in u["OK"]), u
+        # known since a modseq after 2 went: only 3 is reported, from the
+        # expunge log, not every gap below UIDNEXT
+        c.state = "SELECTED"
+        typ, _, u = raw(c, "UID", "FETCH", "1:3", "(FLAGS)", f"(CHANGEDSINCE {after2} VANISHED)")
+        assert u.get("VANISHED") == [b"(EARLIER) 3"], u
     with session(srv, user) as d:
         typ, _, _ = raw(d, "SELECT", "INBOX", f"(QRESYNC ({uidvalidity} {hms}))")
         assert typ == "BAD"   # QRESYNC was not enabled
@@ -639,7 +646,7 @@ def test_sort_and_thread(srv):
         typ, data = m.thread("ORDEREDSUBJECT", "UTF-8", "ALL")
         assert typ == "OK" and data == [b"(1 3)(2)(4)"], data
         assert raw(m, "SORT", "(BOGUS)", "UTF-8", "ALL")[0] == "BAD"
-        assert raw(m, "THREAD", "REFERENCES", "UTF-8", "ALL")[0] == "BAD"
+        assert raw(m, "THREAD", "BOGUS", "UTF-8", "ALL")[0] == "BAD"
         typ, data, _ = raw(m, "SORT", "(SIZE)", "KOI8-R", "ALL")
         assert typ == "NO" and b"BADCHARSET" in data[0]
 
