@@ -91,16 +91,19 @@ static void test_dummy(void)
 	CHECK(password_hash(&timed, "secret", hash, sizeof(hash), &error) == 0
 	      && password_dummy_prepare(&dummy, &timed, &error) == 0,
 	      "timing setup");
-	double real = 0, fake = 0;
+	/* the fastest of ten runs of each: another process taking the CPU
+	 * can only make a run slower, so the minimum is the cost itself */
+	double real = 1e9, fake = 1e9;
 	for (int i = 0; i < 10; i++) {
 		double t0 = now_ms();
 		password_verify(hash, "wrong");
 		double t1 = now_ms();
 		password_verify_dummy(&dummy, &timed, "wrong");
-		real += t1 - t0;
-		fake += now_ms() - t1;
+		double t2 = now_ms();
+		real = t1 - t0 < real ? t1 - t0 : real;
+		fake = t2 - t1 < fake ? t2 - t1 : fake;
 	}
-	printf("# 10 real verifies %.1f ms, 10 dummy verifies %.1f ms\n",
+	printf("# fastest real verify %.2f ms, fastest dummy verify %.2f ms\n",
 	       real, fake);
 	CHECK(fake < 2 * real && real < 2 * fake,
 	      "dummy verify costs what a real one costs (within 2x)");
