@@ -139,6 +139,11 @@
  * (Message-ID, In-Reply-To, References, Subject, Date): headers past it
  * are not looked at, so a huge header costs one bounded read. */
 #define RD_IMAP_THREAD_HEADER_READ (64u * 1024u)
+/* Octets of normalised ids (Message-ID, References' last ones, else In-
+ * Reply-To's first) the worker keeps per match while threading: it holds
+ * every match's at once, so 100,000 messages stay near 200 MiB whatever
+ * their headers say (a msg-id longer than a 998-octet line is no id). */
+#define RD_IMAP_THREAD_MAX_ID_OCTETS 2048u
 
 /* ---- HTTP ---- */
 /* Request head before authentication: enough for a browser's cookies. */

@@ -7,14 +7,13 @@
  * login advertises before the worker's configured limit is known, so
  * the limit is in STATUS (RFC 7889 3.2). ACL: rights are read with
  * MYRIGHTS/GETACL/LISTRIGHTS and set by the operator (SETACL answers NO);
- * QUOTA has one root, the principal's store. THREAD=REFERENCES is not
- * built. */
+ * QUOTA has one root, the principal's store. */
 #ifndef RD_IMAP_CAPS_H
 #define RD_IMAP_CAPS_H
 #define IMAP_POST_AUTH_CAPS \
 	"IMAP4rev1 IMAP4rev2 LITERAL+ ID ENABLE IDLE NAMESPACE UIDPLUS MOVE UNSELECT " \
 	"SPECIAL-USE CHILDREN STATUS=SIZE CONDSTORE QRESYNC ESEARCH SEARCHRES " \
 	"LIST-EXTENDED LIST-STATUS APPENDLIMIT BINARY UTF8=ACCEPT " \
-	"SORT THREAD=ORDEREDSUBJECT " \
+	"SORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES " \
 	"COMPRESS=DEFLATE ACL RIGHTS=texk QUOTA QUOTA=RES-STORAGE OBJECTID"
 #endif

@@ -323,19 +323,28 @@ struct ctx {
 	uint32_t root;
 };
 
+/* arr (*cap elements of elem octets) reallocated to twice as many (64 at
+ * first); NULL, arr untouched, on overflow or when memory runs out. */
+static void *grow(void *arr, size_t *cap, size_t elem)
+{
+	size_t ncap;
+	void *p;
+	if (__builtin_mul_overflow(*cap ? *cap : 64, 2, &ncap) ||
+	    (p = reallocarray(arr, ncap, elem)) == NULL)
+		return NULL;
+	*cap = ncap;
+	return p;
+}
+
 static int new_node(struct ctx *c, uint32_t msg, uint32_t *idx_r)
 {
 	if (c->nn >= NONE - 1)
 		return -1;
 	if (c->nn == c->ncap) {
-		size_t ncap;
-		if (__builtin_mul_overflow(c->ncap ? c->ncap : 64, 2, &ncap))
-			return -1;
-		struct node *p = reallocarray(c->nd, ncap, sizeof(*p));
+		struct node *p = grow(c->nd, &c->ncap, sizeof(*p));
 		if (p == NULL)
 			return -1;
 		c->nd = p;
-		c->ncap = ncap;
 	}
 	c->nd[c->nn] = (struct node){ NONE, NONE, NONE, NONE, NONE, NONE, { NONE, NONE }, msg };
 	*idx_r = (uint32_t)c->nn++;
@@ -465,14 +474,10 @@ static bool would_loop(struct node *nd, uint32_t x, uint32_t p)
 static int push_ref(struct ctx *c, size_t off, size_t len)
 {
 	if (c->nrefs == c->refs_cap) {
-		size_t ncap;
-		if (__builtin_mul_overflow(c->refs_cap ? c->refs_cap : 64, 2, &ncap))
-			return -1;
-		struct span *p = reallocarray(c->refs, ncap, sizeof(*p));
+		struct span *p = grow(c->refs, &c->refs_cap, sizeof(*p));
 		if (p == NULL)
 			return -1;
 		c->refs = p;
-		c->refs_cap = ncap;
 	}
 	c->refs[c->nrefs++] = (struct span){ off, len };
 	return 0;

@@ -240,35 +240,33 @@ static void test_links(void)
 	CHECK_STR(thread(kids, N(kids)), "(1 (3)(4)(2))", "siblings by date then seq");
 }
 
+/* Messages without ids, subjects split at '|', sent in sequence order. */
+static const char *by_subject(const char *subjects)
+{
+	struct tm_ t[8];
+	char copy[256];
+	size_t n = 0;
+	snprintf(copy, sizeof(copy), "%s", subjects);
+	for (char *save = NULL, *p = strtok_r(copy, "|", &save); p != NULL && n < 8;
+	     p = strtok_r(NULL, "|", &save), n++)
+		t[n] = (struct tm_){ (uint32_t)n + 1, 100 * ((int64_t)n + 1), *p == '-' ? "" : p,
+				     NULL, NULL, NULL };
+	return thread(t, n);
+}
+
 static void test_subjects(void)
 {
-	const struct tm_ re[] = {
-		{ 1, 100, "hello", NULL, NULL, NULL },
-		{ 2, 200, "Re: hello", NULL, NULL, NULL },
-		{ 3, 300, "other", NULL, NULL, NULL },
+	static const struct { const char *subjects, *want, *what; } t[] = {
+		{ "hello|Re: hello|other", "(1 2)(3)", "a Re: joins the original" },
+		{ "Re: hello|hello", "(2 1)", "the non-reply is preferred" },
+		{ "hello|Hello|Re: hello", "((1)(2)(3))", "two originals: a dummy holds them" },
+		{ "Re: hello|RE: hello", "((1)(2))", "two replies: a dummy" },
+		{ "-|Re:", "(1)(2)", "empty subjects never group" },
+		{ "[list] news|news (fwd)|[fwd: news]", "(1 (2)(3))",
+		  "forwards join, a blob is no reply" },
 	};
-	CHECK_STR(thread(re, N(re)), "(1 2)(3)", "a Re: joins the original");
-	const struct tm_ first_re[] = {
-		{ 1, 100, "Re: hello", NULL, NULL, NULL },
-		{ 2, 200, "hello", NULL, NULL, NULL },
-	};
-	CHECK_STR(thread(first_re, N(first_re)), "(2 1)", "the non-reply is preferred");
-	const struct tm_ same[] = {
-		{ 1, 100, "hello", NULL, NULL, NULL },
-		{ 2, 200, "Hello", NULL, NULL, NULL },
-		{ 3, 300, "Re: hello", NULL, NULL, NULL },
-	};
-	CHECK_STR(thread(same, N(same)), "((1)(2)(3))", "two originals: a dummy holds them");
-	const struct tm_ replies[] = {
-		{ 1, 100, "Re: hello", NULL, NULL, NULL },
-		{ 2, 200, "RE: hello", NULL, NULL, NULL },
-	};
-	CHECK_STR(thread(replies, N(replies)), "((1)(2))", "two replies: a dummy");
-	const struct tm_ empty[] = {
-		{ 1, 100, "", NULL, NULL, NULL },
-		{ 2, 200, "Re:", NULL, NULL, NULL },
-	};
-	CHECK_STR(thread(empty, N(empty)), "(1)(2)", "empty subjects never group");
+	for (size_t i = 0; i < N(t); i++)
+		CHECK_STR(by_subject(t[i].subjects), t[i].want, "%s", t[i].what);
 	const struct tm_ dummies[] = {
 		{ 1, 100, "topic", "<1@x>", NULL, "<p@x>" },
 		{ 2, 200, "Re: topic", "<2@x>", NULL, "<p@x>" },
@@ -286,15 +284,22 @@ static void test_subjects(void)
 		{ 4, 400, "Re: topic", "<4@x>", "<3@x>", NULL },
 	};
 	CHECK_STR(thread(sub, N(sub)), "(1 (2)(3 4))", "a reply thread joins with its subtree");
-	const struct tm_ fwd[] = {
-		{ 1, 100, "[list] news", NULL, NULL, NULL },
-		{ 2, 200, "news (fwd)", NULL, NULL, NULL },
-		{ 3, 300, "[fwd: news]", NULL, NULL, NULL },
-	};
-	CHECK_STR(thread(fwd, N(fwd)), "(1 (2)(3))", "forwards join, a blob is no reply");
 }
 
-/* Builds "(1 2 ... n)" style expectations and checks long shapes. */
+/* "(from ... to)" counting up or down, NUL-terminated, into want. */
+static const char *chain_str(struct buffer *want, size_t from, size_t to)
+{
+	buffer_reset(want);
+	int r = buffer_printf(want, "(%zu", from);
+	for (size_t i = from; i != to && r == 0;) {
+		i = from < to ? i + 1 : i - 1;
+		r = buffer_printf(want, " %zu", i);
+	}
+	return r == 0 && buffer_append_str(want, ")") == 0 &&
+	       buffer_append_u8(want, 0) == 0 ? (const char *)want->data : "?";
+}
+
+/* Long and hostile shapes. */
 static void test_deep(void)
 {
 	enum { DEEP = 100000 };
@@ -312,24 +317,13 @@ static void test_deep(void)
 	for (size_t i = 0; i < DEEP; i++)
 		t[i] = (struct tm_){ (uint32_t)i + 1, (int64_t)i, "deep", ids[i + 1],
 				     i > 0 ? ids[i] : NULL, NULL };
-	int r = buffer_append_u8(&want, '(');
-	for (size_t i = 1; i <= DEEP; i++)
-		r |= buffer_printf(&want, i > 1 ? " %zu" : "%zu", i);
-	r |= buffer_append_str(&want, ")");
-	r |= buffer_append_u8(&want, 0);
-	CHECK(r == 0 && strcmp(thread_cap(t, DEEP, false, 1u << 24), (char *)want.data) == 0,
+	CHECK(strcmp(thread_cap(t, DEEP, false, 1u << 24), chain_str(&want, 1, DEEP)) == 0,
 	      "100,000-deep chain");
 	/* the same chain linked backwards: each message's parent comes later */
 	for (size_t i = 0; i < DEEP; i++)
 		t[i] = (struct tm_){ (uint32_t)i + 1, (int64_t)i, "deep", ids[i + 1],
 				     i + 1 < DEEP ? ids[i + 2] : NULL, NULL };
-	buffer_reset(&want);
-	r = buffer_append_u8(&want, '(');
-	for (size_t i = DEEP; i >= 1; i--)
-		r |= buffer_printf(&want, i < DEEP ? " %zu" : "%zu", i);
-	r |= buffer_append_str(&want, ")");
-	r |= buffer_append_u8(&want, 0);
-	CHECK(r == 0 && strcmp(thread_cap(t, DEEP, false, 1u << 24), (char *)want.data) == 0,
+	CHECK(strcmp(thread_cap(t, DEEP, false, 1u << 24), chain_str(&want, DEEP, 1)) == 0,
 	      "100,000-deep chain, parents after children");
 	/* a comb: odd messages chain, each with an even leaf beside the next
 	 * odd one, so the parentheses nest 50,000 deep */
@@ -339,7 +333,7 @@ static void test_deep(void)
 				     seq > 1 ? ids[parent] : NULL, NULL };
 	}
 	buffer_reset(&want);
-	r = buffer_append_str(&want, "(1");
+	int r = buffer_append_str(&want, "(1");
 	size_t open = 0;
 	for (size_t s = 2; s <= DEEP; s += 2) {
 		if (s + 1 <= DEEP) {
@@ -366,13 +360,7 @@ static void test_deep(void)
 		t[i] = (struct tm_){ (uint32_t)i + 1, (int64_t)i, "long", ids[i + 1], NULL,
 				     (const char *)refs[i].data };
 	}
-	buffer_reset(&want);
-	r = buffer_append_u8(&want, '(');
-	for (size_t i = 1; i <= LONG; i++)
-		r |= buffer_printf(&want, i > 1 ? " %zu" : "%zu", i);
-	r |= buffer_append_str(&want, ")");
-	r |= buffer_append_u8(&want, 0);
-	CHECK(r == 0 && strcmp(thread(t, LONG), (char *)want.data) == 0,
+	CHECK(strcmp(thread(t, LONG), chain_str(&want, 1, LONG)) == 0,
 	      "References past the cap keep the nearest ids");
 	for (size_t i = 0; i < LONG; i++)
 		buffer_free(&refs[i]);

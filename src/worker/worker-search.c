@@ -13,6 +13,7 @@
 #include "imap/imap-fetch.h"
 #include "imap/imap-search.h"
 #include "imap/imap-sort.h"
+#include "worker/worker-thread.h"
 #include "lib/log.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -386,8 +387,8 @@ void cmd_search(struct session *s, const char *tag, const struct imap_arg *args,
 		out(s, "%s OK %sSEARCH completed\r\n", tag, uid ? "UID " : "");
 }
 
-/* SORT (criteria) charset keys, THREAD ORDEREDSUBJECT charset keys
- * (RFC 5256). */
+/* SORT (criteria) charset keys, THREAD ORDEREDSUBJECT|REFERENCES charset
+ * keys (RFC 5256; REFERENCES in worker-thread.c). */
 void cmd_sort(struct session *s, const char *tag, const struct imap_arg *args, bool uid,
 	      bool thread)
 {
@@ -395,7 +396,7 @@ void cmd_sort(struct session *s, const char *tag, const struct imap_arg *args, b
 	size_t nkeys = 0;
 	const char *err = "Expected sort criteria, charset and search keys";
 	if (args == NULL || args->next == NULL ||
-	    (thread ? !imap_arg_is(args, "ORDEREDSUBJECT") :
+	    (thread ? !imap_arg_is(args, "ORDEREDSUBJECT") && !imap_arg_is(args, "REFERENCES") :
 	     imap_sort_parse(args, keys, RD_IMAP_MAX_SORT_KEYS, &nkeys, &err) < 0)) {
 		session_bad(s, tag, thread && args != NULL ? "Unknown threading algorithm" : err);
 		return;
@@ -404,12 +405,14 @@ void cmd_sort(struct session *s, const char *tag, const struct imap_arg *args, b
 	if (search_exec(s, tag, args->next, true, &sc) < 0)
 		return;
 	struct buffer b;
-	buffer_init(&b, (size_t)14 * (sc.n + 1) + 256);
+	buffer_init(&b, (size_t)16 * (sc.n + 1) + 256);   /* "(" 10 digits ")" and a dummy's share */
 	if (sc.error == NULL) {
 		int r;
 		if (thread) {
 			r = buffer_append_str(&b, "* THREAD ") < 0 ||
-			    imap_thread_orderedsubject(sc.sort, sc.n, uid, &b) < 0 ? -1 : 0;
+			    (imap_arg_is(args, "REFERENCES") ?
+			     worker_thread_references(s, sc.sort, sc.n, uid, &b) :
+			     imap_thread_orderedsubject(sc.sort, sc.n, uid, &b)) < 0 ? -1 : 0;
 		} else {
 			imap_sort(sc.sort, sc.n, keys, nkeys);
 			r = buffer_append_str(&b, "* SORT");
