@@ -365,4 +365,8 @@
 /* RFC 4314 rights letters "lrswipkxtea" plus NUL, with room to spare. */
 #define RD_RIGHTS_BUF           16u
 
+/* \Recent UID ranges one session keeps (a claim per batch of new mail
+ * that arrived while it was selected, merged when adjacent). */
+#define RD_IMAP_MAX_RECENT_RANGES 16u
+
 #endif

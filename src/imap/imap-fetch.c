@@ -44,7 +44,7 @@ int imap_write_cstring(struct buffer *out, const char *s)
 }
 
 static const char *const flag_names[] = {
-	"\\Seen", "\\Answered", "\\Flagged", "\\Deleted", "\\Draft",
+	"\\Seen", "\\Answered", "\\Flagged", "\\Deleted", "\\Draft", "\\Recent",
 };
 
 int imap_write_flags(struct buffer *out, unsigned flags, const char *keywords)
@@ -52,7 +52,7 @@ int imap_write_flags(struct buffer *out, unsigned flags, const char *keywords)
 	const char *sep = "";
 	if (buffer_append_u8(out, '(') < 0)
 		return -1;
-	for (unsigned i = 0; i < 5; i++)
+	for (unsigned i = 0; i < 6; i++)
 		if (flags & (1u << i)) {
 			if (buffer_printf(out, "%s%s", sep, flag_names[i]) < 0)
 				return -1;

@@ -21,6 +21,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Beside the store's flag bits (store.h): \Recent, which a session
+ * computes (IMAP4rev1) and the store never keeps. */
+#define IMAP_FLAG_RECENT (1u << 5)
+
 enum imap_fetch_att {
 	FA_UID, FA_FLAGS, FA_INTERNALDATE, FA_RFC822_SIZE, FA_ENVELOPE,
 	FA_BODYSTRUCTURE, FA_BODY, FA_SECTION, FA_RFC822, FA_RFC822_HEADER,

@@ -112,8 +112,8 @@ static const struct {
 	enum imap_search_op op;
 	unsigned flag;
 } simple_keys[] = {
-	{ "ALL", SK_ALL, 0 }, { "OLD", SK_ALL, 0 },
-	{ "NEW", SK_NONE, 0 }, { "RECENT", SK_NONE, 0 },
+	{ "ALL", SK_ALL, 0 }, { "OLD", SK_FLAG_UNSET, IMAP_SEARCH_RECENT },
+	{ "NEW", SK_NEW, 0 }, { "RECENT", SK_FLAG_SET, IMAP_SEARCH_RECENT },
 	{ "SEEN", SK_FLAG_SET, IMAP_SEARCH_SEEN },
 	{ "UNSEEN", SK_FLAG_UNSET, IMAP_SEARCH_SEEN },
 	{ "ANSWERED", SK_FLAG_SET, IMAP_SEARCH_ANSWERED },
@@ -436,6 +436,8 @@ static bool eval(const struct imap_search_key *k, const struct imap_search_msg *
 		return true;
 	case SK_OR: return eval(k->a, m) || eval(k->b, m);
 	case SK_NOT: return !eval(k->a, m);
+	case SK_NEW:   /* RFC 3501 6.4.4: RECENT UNSEEN */
+		return (m->flags & IMAP_SEARCH_RECENT) && !(m->flags & IMAP_SEARCH_SEEN);
 	case SK_FLAG_SET: return (m->flags & k->flag) != 0;
 	case SK_FLAG_UNSET: return (m->flags & k->flag) == 0;
 	case SK_KEYWORD: return has_keyword(m->keywords, k->str, k->str_len);

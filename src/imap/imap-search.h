@@ -28,9 +28,10 @@
 #define IMAP_SEARCH_FLAGGED  (1u << 2)
 #define IMAP_SEARCH_DELETED  (1u << 3)
 #define IMAP_SEARCH_DRAFT    (1u << 4)
+#define IMAP_SEARCH_RECENT   (1u << 5)   /* the session's \Recent */
 
 enum imap_search_op {
-	SK_ALL, SK_NONE, SK_AND, SK_OR, SK_NOT,
+	SK_ALL, SK_NONE, SK_AND, SK_OR, SK_NOT, SK_NEW,
 	SK_FLAG_SET, SK_FLAG_UNSET, SK_KEYWORD, SK_UNKEYWORD,
 	SK_SEQ, SK_UID, SK_LARGER, SK_SMALLER,
 	SK_BEFORE, SK_ON, SK_SINCE,

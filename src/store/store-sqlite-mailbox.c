@@ -118,6 +118,56 @@ static void mailbox_row(sqlite3_stmt *st, struct store_mailbox_info *mb)
 	mb->messages = (uint64_t)sqlite3_column_int64(st, 6);
 	mb->unseen = (uint64_t)sqlite3_column_int64(st, 7);
 	mb->total_size = (uint64_t)sqlite3_column_int64(st, 8);
+	mb->recent_uid = (uint32_t)sqlite3_column_int64(st, 9);
+	mb->recent = (uint64_t)sqlite3_column_int64(st, 10);
+}
+
+int sq_recent_claim(struct store *store, int64_t mailbox_id, uint32_t *first_r,
+		    uint32_t *last_r, const char **error_r)
+{
+	struct store_sqlite *s = (struct store_sqlite *)store;
+	sqlite3_stmt *st;
+	int rc, ret;
+	int64_t recent = 0, uidnext = 1;
+
+	*first_r = 1;
+	*last_r = 0;
+	if (sq_begin(s, error_r) < 0)
+		return STORE_ERROR;
+	if ((st = sq_stmt(s, SQ_RECENT_GET, error_r)) == NULL) {
+		sq_rollback(s);
+		return STORE_ERROR;
+	}
+	sqlite3_bind_int64(st, 1, mailbox_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		recent = sqlite3_column_int64(st, 0);
+		uidnext = sqlite3_column_int64(st, 1);
+	}
+	if ((ret = sq_row_result(s, st, rc, "no such mailbox", "recent", error_r)) != STORE_OK) {
+		sq_rollback(s);
+		return ret;
+	}
+	/* nothing new: no write, so a plain SELECT costs no disk sync */
+	if (recent >= uidnext - 1) {
+		sq_rollback(s);
+		return STORE_OK;
+	}
+	if ((st = sq_stmt(s, SQ_RECENT_SET, error_r)) == NULL) {
+		sq_rollback(s);
+		return STORE_ERROR;
+	}
+	sqlite3_bind_int64(st, 1, mailbox_id);
+	sqlite3_bind_int64(st, 2, uidnext - 1);
+	if ((ret = sq_exec_stmt(s, st, "recent", error_r)) != STORE_OK) {
+		sq_rollback(s);
+		return ret;
+	}
+	if ((ret = sq_commit(s, error_r)) != STORE_OK)
+		return ret;
+	*first_r = (uint32_t)(recent + 1);
+	*last_r = (uint32_t)(uidnext - 1);
+	return STORE_OK;
 }
 
 int sq_mailbox_get(struct store *store, const char *name,

@@ -34,7 +34,8 @@
 #define MB_COLUMNS \
 	"SELECT b.id, b.name, b.uidvalidity, b.uidnext, b.highestmodseq, " \
 	"b.special_use, COUNT(m.id), COALESCE(SUM((m.flags & ?9) = 0), 0), " \
-	"COALESCE(SUM(m.size), 0) FROM mailboxes b " \
+	"COALESCE(SUM(m.size), 0), b.recent_uid, " \
+	"COALESCE(SUM(m.uid > b.recent_uid), 0) FROM mailboxes b " \
 	"LEFT JOIN messages m ON m.mailbox_id = b.id "
 #define MSG_COLUMNS \
 	"SELECT uid, modseq, flags, keywords, internal_date, size, blob, " \
@@ -120,6 +121,8 @@ static const char *const sq_sql[SQ_STMT_COUNT] = {
 		"ORDER BY m.uid",
 	[SQ_VERSION_GET] = "SELECT COALESCE(MAX(version), 0) FROM schema_version",
 	[SQ_VERSION_SET] = "INSERT INTO schema_version(version) VALUES(?1)",
+	[SQ_RECENT_GET] = "SELECT recent_uid, uidnext FROM mailboxes WHERE id = ?1",
+	[SQ_RECENT_SET] = "UPDATE mailboxes SET recent_uid = ?2 WHERE id = ?1",
 	[SQ_EXPUNGED_SINCE] = "SELECT uid FROM expunged WHERE mailbox_id = ?1 "
 		"AND modseq > ?2 AND uid BETWEEN ?3 AND ?4 ORDER BY uid",
 };
@@ -164,6 +167,10 @@ static const char *const migrations[] = {
 	"INSERT INTO message_search(rowid, head, body)"
 	" SELECT rowid, '', body FROM message_text;"
 	"DROP TABLE message_text;",
+	/* 3: \Recent (IMAP4rev1): the highest UID some session has been
+	 * told about as recent. Existing mail is not recent. */
+	"ALTER TABLE mailboxes ADD COLUMN recent_uid INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE mailboxes SET recent_uid = uidnext - 1;",
 };
 #define MIGRATION_COUNT (sizeof(migrations) / sizeof(migrations[0]))
 
@@ -761,5 +768,6 @@ const struct store_ops store_sqlite_ops = {
 	.copy = sq_copy,
 	.search_text = sq_search_text,
 	.expunged_since = sq_expunged_since,
+	.recent_claim = sq_recent_claim,
 	.gc = sq_gc,
 };

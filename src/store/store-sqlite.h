@@ -46,6 +46,8 @@ enum sq_stmt {
 	SQ_VERSION_GET,
 	SQ_VERSION_SET,
 	SQ_EXPUNGED_SINCE,
+	SQ_RECENT_GET,
+	SQ_RECENT_SET,
 	SQ_STMT_COUNT
 };
 
@@ -136,6 +138,8 @@ int sq_expunge(struct store *s, int64_t mailbox_id, uint32_t uid_first,
 	       uint32_t uid_last, struct store_uids *expunged_r,
 	       const char **error_r);
 /* store-sqlite-search.c */
+int sq_recent_claim(struct store *s, int64_t mailbox_id, uint32_t *first_r,
+		    uint32_t *last_r, const char **error_r);
 int sq_expunged_since(struct store *s, int64_t mailbox_id, uint64_t modseq,
 		      uint32_t uid_first, uint32_t uid_last, struct store_uids *uids_r,
 		      const char **error_r);

@@ -141,6 +141,12 @@ int store_search_text(struct store *s, int64_t mailbox_id,
 				   uids_r, error_r);
 }
 
+int store_recent_claim(struct store *s, int64_t mailbox_id, uint32_t *first_r,
+		       uint32_t *last_r, const char **error_r)
+{
+	return s->ops->recent_claim(s, mailbox_id, first_r, last_r, error_r);
+}
+
 int store_expunged_since(struct store *s, int64_t mailbox_id, uint64_t modseq,
 			 uint32_t uid_first, uint32_t uid_last,
 			 struct store_uids *uids_r, const char **error_r)

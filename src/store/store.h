@@ -94,6 +94,8 @@ struct store_mailbox_info {
 	uint64_t unseen;
 	uint64_t total_size;
 	enum store_special_use special_use;
+	uint32_t recent_uid;       /* highest UID claimed as \Recent */
+	uint64_t recent;           /* messages above it: recent, unclaimed */
 };
 
 /* Callbacks return 0 to go on, non-zero to stop (the call then returns
@@ -217,6 +219,8 @@ struct store_ops {
 	int (*expunged_since)(struct store *s, int64_t mailbox_id, uint64_t modseq,
 			      uint32_t uid_first, uint32_t uid_last,
 			      struct store_uids *uids_r, const char **error_r);
+	int (*recent_claim)(struct store *s, int64_t mailbox_id, uint32_t *first_r,
+			    uint32_t *last_r, const char **error_r);
 };
 
 extern const struct store_ops store_sqlite_ops;
@@ -312,6 +316,12 @@ int store_search_text(struct store *s, int64_t mailbox_id,
 		      enum store_text_part part, const char *needle,
 		      size_t needle_len, struct store_uids *uids_r,
 		      const char **error_r);
+/* IMAP4rev1 \Recent: the first session to see a message gets it. Claims
+ * the UIDs from the last claim up to UIDNEXT-1 for the caller, in one
+ * transaction, so two sessions never both get one; [*first_r, *last_r]
+ * (empty when *first_r > *last_r, and then nothing is written). */
+int store_recent_claim(struct store *s, int64_t mailbox_id, uint32_t *first_r,
+		       uint32_t *last_r, const char **error_r);
 /* UIDs in [uid_first, uid_last] of the mailbox expunged (or moved away)
  * with a MODSEQ above modseq, ascending: QRESYNC's VANISHED (EARLIER)
  * from the expunge log (RFC 7162 3.2.5.1). Free with store_uids_free(). */

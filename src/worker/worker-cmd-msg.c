@@ -82,7 +82,8 @@ static int fetch_cb(void *ctx, const struct store_message *m)
 	bool cached = m->envelope != NULL && m->bodystructure != NULL;
 	enum imap_fetch_need need = imap_fetch_plan(fc->f, m->size, cached, &off, &len);
 	struct imap_fetch_msg fm = {
-		.seq = seq, .uid = m->uid, .flags = m->flags, .keywords = m->keywords,
+		.seq = seq, .uid = m->uid, .flags = m->flags | mbox_recent_bit(s, m->uid),
+		.keywords = m->keywords,
 		.internal_date = m->internal_date, .size = m->size, .modseq = m->modseq,
 		.envelope = m->envelope, .bodystructure = m->bodystructure,
 		.blob_id = m->blob_id,

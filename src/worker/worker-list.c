@@ -109,7 +109,7 @@ static void status_write(struct session *s, const char *name, const struct imap_
 		else if (imap_arg_is(a, "UNSEEN"))
 			v = mb->unseen;
 		else if (imap_arg_is(a, "RECENT"))
-			v = 0;   /* no \Recent in this server */
+			v = mb->recent;   /* not yet claimed by any session */
 		else if (imap_arg_is(a, "SIZE"))
 			v = mb->total_size;
 		else if (imap_arg_is(a, "APPENDLIMIT"))

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+static size_t recent_update(struct session *s);
+
 struct uidlist {
 	uint32_t *uids;
 	uint64_t *modseqs;
@@ -193,7 +195,7 @@ void mbox_write_flags(struct session *s, uint32_t seq, const struct store_messag
 	if (buffer_printf(&b, "* %u FETCH (", seq) == 0 &&
 	    (!(with_uid || s->qresync) || buffer_printf(&b, "UID %u ", m->uid) == 0) &&
 	    buffer_append_str(&b, "FLAGS ") == 0 &&
-	    imap_write_flags(&b, m->flags, m->keywords) == 0 &&
+	    imap_write_flags(&b, m->flags | mbox_recent_bit(s, m->uid), m->keywords) == 0 &&
 	    (!s->condstore ||
 	     buffer_printf(&b, " MODSEQ (%llu)", (unsigned long long)m->modseq) == 0) &&
 	    buffer_append_str(&b, ")\r\n") == 0)
@@ -306,7 +308,12 @@ int mbox_select(struct session *s, const char *name, bool readonly,
 			out_buf(s, &b);
 		buffer_free(&b);
 	} else {
-		out(s, "* %zu EXISTS\r\n* 0 RECENT\r\n", sel->count);
+		/* EXAMINE changes nothing: what no session claimed yet is
+		 * recent for it, without claiming */
+		if (readonly && info.recent > 0)
+			sel->recent[sel->nrecent++] = (struct imap_range){ info.recent_uid + 1,
+									   UINT32_MAX };
+		out(s, "* %zu EXISTS\r\n* %zu RECENT\r\n", sel->count, recent_update(s));
 		if (l.first_unseen > 0)
 			out(s, "* OK [UNSEEN %u] First unseen\r\n", l.first_unseen);
 	}
@@ -337,6 +344,41 @@ int mbox_select(struct session *s, const char *name, bool readonly,
 	if (q != NULL)
 		qresync_report(s, q);
 	return STORE_OK;
+}
+
+unsigned mbox_recent_bit(const struct session *s, uint32_t uid)
+{
+	const struct selected *sel = s->sel;
+	if (sel == NULL || s->rev2)
+		return 0;
+	for (size_t i = 0; i < sel->nrecent; i++)
+		if (uid >= sel->recent[i].lo && uid <= sel->recent[i].hi)
+			return IMAP_FLAG_RECENT;
+	return 0;
+}
+
+/* Claims what arrived since the last claim as this session's \Recent
+ * (read-write rev1 sessions); returns how many messages of the map are
+ * recent for it now. */
+static size_t recent_update(struct session *s)
+{
+	struct selected *sel = s->sel;
+	uint32_t first, last;
+	const char *err;
+	if (s->rev2)
+		return 0;
+	if (!sel->readonly &&
+	    store_recent_claim(sel->store, sel->id, &first, &last, &err) == STORE_OK &&
+	    first <= last) {
+		if (sel->nrecent > 0 && sel->recent[sel->nrecent - 1].hi + 1 == first)
+			sel->recent[sel->nrecent - 1].hi = last;
+		else if (sel->nrecent < RD_IMAP_MAX_RECENT_RANGES)
+			sel->recent[sel->nrecent++] = (struct imap_range){ first, last };
+	}
+	size_t n = 0;
+	for (size_t i = 0; i < sel->count; i++)
+		n += mbox_recent_bit(s, sel->uids[i]) != 0;
+	return n;
 }
 
 uint32_t mbox_seq(const struct selected *sel, uint32_t uid)
@@ -441,8 +483,11 @@ void mbox_sync(struct session *s, bool expunges)
 		struct flags_ctx fc = { s, seq };
 		(void)store_fetch(sel->store, sel->id, uid, uid, flags_cb, &fc, &err);
 	}
-	if (sel->count != old)
+	if (sel->count != old) {
 		out(s, "* %zu EXISTS\r\n", sel->count);
+		if (!s->rev2 && !sel->readonly)
+			out(s, "* %zu RECENT\r\n", recent_update(s));
+	}
 	free(now.uids);
 	free(now.modseqs);
 	sel->uidnext = info.uidnext;

@@ -67,7 +67,8 @@ static int search_cb(void *ctx, const struct store_message *m)
 	uint32_t seq = mbox_seq(sc->s->sel, m->uid);
 	if (seq == 0)
 		return 0;
-	struct imap_search_msg sm = { .seq = seq, .uid = m->uid, .flags = m->flags,
+	struct imap_search_msg sm = { .seq = seq, .uid = m->uid,
+				      .flags = m->flags | mbox_recent_bit(sc->s, m->uid),
 				      .keywords = m->keywords, .internal_date = m->internal_date,
 				      .size = m->size, .modseq = m->modseq };
 	uint8_t *raw = NULL;
@@ -262,7 +263,7 @@ static int fetch_candidates(struct session *s, struct search_ctx *sc,
 			    const char **error_r)
 {
 	const struct imap_search_key *k = imap_search_narrowest(se);
-	if (k == NULL || k->nuids > s->sel->count / 4)
+	if (k == NULL || k->nuids > s->sel->count / 8)
 		return store_fetch(s->sel->store, s->sel->id, 1, max_uid, search_cb, sc,
 				   error_r);
 	for (size_t i = 0; i < k->nuids && k->uids[i] <= max_uid && sc->error == NULL;) {

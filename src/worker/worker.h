@@ -41,6 +41,10 @@ struct selected {
 	uint32_t *uids;
 	uint64_t *modseqs;
 	size_t count, cap;
+	/* IMAP4rev1 \Recent: the UID ranges this session claimed (or, for
+	 * EXAMINE, saw unclaimed) */
+	struct imap_range recent[RD_IMAP_MAX_RECENT_RANGES];
+	size_t nrecent;
 	/* RFC 5182 SEARCHRES: the last SEARCH RETURN (SAVE) result, as UID
 	 * ranges (malloc'd, NULL when empty) */
 	struct imap_range *saved;
@@ -240,6 +244,8 @@ void mbox_write_flags(struct session *s, uint32_t seq, const struct store_messag
  * highestmodseq shows no change since modseq. */
 void mbox_vanished_earlier(struct session *s, const struct imap_range *ranges, size_t n,
 			   uint64_t modseq);
+/* IMAP_FLAG_RECENT when uid is \Recent for this (IMAP4rev1) session. */
+unsigned mbox_recent_bit(const struct session *s, uint32_t uid);
 /* Records that the client was told about uid at modseq. */
 void mbox_note_modseq(struct selected *sel, uint32_t uid, uint64_t modseq);
 /* Turns a sequence set (or UID set) argument into UID ranges clipped to

@@ -66,3 +66,55 @@ def test_rev1_session_keeps_rev1_forms(srv):
         c.send(b'g LIST "" "Entw*"\r\n')
         lines = c.tagged(b"g")
         assert any(b"Entw&APw-rfe" in ln for ln in lines), lines
+
+
+def deliver(srv, subject):
+    import smtplib
+    with smtplib.SMTP("127.0.0.1", srv.ports["smtp"], timeout=10) as s:
+        s.sendmail("x@example.org", [USER], f"Subject: {subject}\r\n\r\nbody\r\n".encode())
+
+
+def wait_exists(c, n):
+    for _ in range(100):
+        c.send(b"w STATUS INBOX (MESSAGES)\r\n")
+        lines = c.tagged(b"w")
+        if any(b"MESSAGES %d" % n in ln for ln in lines):
+            return
+        import time
+        time.sleep(0.1)
+    raise AssertionError(f"never {n} messages")
+
+
+def test_recent_goes_to_the_first_rev1_session(srv):
+    with session(srv) as a, session(srv) as b:
+        a.send(b"x SELECT INBOX\r\n")
+        start = [ln for ln in a.tagged(b"x") if ln.endswith(b" EXISTS")][0]
+        base = int(start.split()[1])
+        deliver(srv, "recent one")
+        deliver(srv, "recent two")
+        wait_exists(b, base + 2)
+        # STATUS counts what no session has claimed yet
+        b.send(b"s STATUS INBOX (RECENT)\r\n")
+        assert any(b"RECENT 2" in ln for ln in b.tagged(b"s"))
+        # EXAMINE sees them recent without taking them
+        b.send(b"e EXAMINE INBOX\r\n")
+        assert b"* 2 RECENT" in b.tagged(b"e")
+        # the selected rev1 session learns of them, as its own recent
+        a.send(b"n NOOP\r\n")
+        lines = a.tagged(b"n")
+        assert b"* %d EXISTS" % (base + 2) in lines and b"* 2 RECENT" in lines, lines
+        a.send(b"f FETCH %d:* (FLAGS)\r\n" % (base + 1))
+        lines = a.tagged(b"f")
+        assert sum(b"\\Recent" in ln for ln in lines) == 2, lines
+        a.send(b"r SEARCH RECENT\r\n")
+        assert a.tagged(b"r")[0] == b"* SEARCH %d %d" % (base + 1, base + 2)
+        a.send(b"o SEARCH NEW\r\n")
+        assert a.tagged(b"o")[0] == b"* SEARCH %d %d" % (base + 1, base + 2)
+        # taken: a later SELECT elsewhere gets none
+        b.send(b"t SELECT INBOX\r\n")
+        lines = b.tagged(b"t")
+        assert b"* 0 RECENT" in lines, lines
+        b.send(b"g FETCH 1:* (FLAGS)\r\n")
+        assert not any(b"\\Recent" in ln for ln in b.tagged(b"g"))
+        b.send(b"s STATUS INBOX (RECENT)\r\n")
+        assert any(b"RECENT 0" in ln for ln in b.tagged(b"s"))

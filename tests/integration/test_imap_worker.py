@@ -107,7 +107,7 @@ def test_deliver_then_fetch(srv):
         data = ok(m.fetch("1:*", "(FLAGS UID RFC822.SIZE ENVELOPE BODYSTRUCTURE)"))
         assert len(data) == 3
         for i, line in enumerate(data):
-            assert re.match(rb"%d \(FLAGS \(\) UID %d RFC822.SIZE \d+ ENVELOPE \(" % (i + 1, i + 1),
+            assert re.match(rb"%d \(FLAGS \(\\Recent\) UID %d RFC822.SIZE \d+ ENVELOPE \(" % (i + 1, i + 1),
                             line), line
             assert b'"Test message %d"' % i in line
             assert b'(("Bob Sender" NIL "bob" "other.test"))' in line
@@ -140,8 +140,11 @@ def test_store_and_search(srv):
     with session(srv, user) as m:
         ok(m.select("INBOX"))
         data = ok(m.store("1", "+FLAGS", "(\\Seen \\Flagged)"))
-        assert data == [b"1 (FLAGS (\\Seen \\Flagged))"]
+        # all four arrived before this rev1 session: \Recent for it
+        assert data == [b"1 (FLAGS (\\Seen \\Flagged \\Recent))"]
         assert ok(m.search(None, "UNSEEN")) == [b"2 3 4"]
+        assert ok(m.search(None, "NEW")) == [b"2 3 4"]
+        assert ok(m.search(None, "OLD")) == [b""]
         assert ok(m.search(None, "FLAGGED")) == [b"1"]
         assert ok(m.search(None, "FROM", "bob")) == [b"1 2 3 4"]
         assert ok(m.search(None, "TEXT", "ZEBRA")) == [b"4"]
@@ -153,7 +156,8 @@ def test_store_and_search(srv):
         ok(m.store("1", "-FLAGS.SILENT", "(\\Flagged)"))
         ok(m.store("2", "FLAGS", "(\\Answered $Forwarded)"))
         data = ok(m.fetch("1:2", "FLAGS"))
-        assert data == [b"1 (FLAGS (\\Seen))", b"2 (FLAGS (\\Answered $Forwarded))"]
+        assert data == [b"1 (FLAGS (\\Seen \\Recent))",
+                        b"2 (FLAGS (\\Answered \\Recent $Forwarded))"]
         assert ok(m.search(None, "KEYWORD", "$Forwarded")) == [b"2"]
         typ, _ = m.search(None, "CHARSET", "KOI8-R", "ALL")
         assert typ == "NO"
