@@ -96,7 +96,15 @@ enum ipc_type {
 	/* master -> worker, right after IPC_ROLE_CONFIG: the grants the
 	 * principal holds on others' mailboxes (master/grants.h payload). */
 	IPC_WORKER_GRANTS = 20,
-	IPC_TYPE_MAX = 20,
+	/* worker -> master: SETACL/DELETEACL (RFC 4314) by its principal:
+	 * str owner, str mailbox (in the owner's store), str grantee, str
+	 * rights, u32 mode (0 replace, 1 add, 2 remove; "" with 0 deletes).
+	 * id: the worker's request number. */
+	IPC_GRANT_SET = 21,
+	/* master -> worker: u32 status (0 done, 1 refused), str text for
+	 * the NO, for the request id. */
+	IPC_GRANT_RESULT = 22,
+	IPC_TYPE_MAX = 22,
 };
 
 struct ipc_header {

@@ -159,3 +159,54 @@ int grants_decode(struct ipc_reader *r, struct grant_set *gs, const char **error
 	*gs = ng;
 	return 0;
 }
+
+int grants_apply_request(const char *data_dir, const char *principal, const char *owner,
+			 const char *mailbox, const char *grantee, const char *rights,
+			 uint32_t mode, char *rights_out, size_t outlen, const char **reply_r)
+{
+	char dir[4096], have[RD_RIGHTS_BUF], given[RD_RIGHTS_BUF], sid[RD_MAX_STORE_ID + 1];
+	struct directory *d;
+	const char *err;
+	if (mode > 2 || outlen < RD_RIGHTS_BUF)
+		return fail(reply_r, "[CANNOT] Malformed request");
+	snprintf(dir, sizeof(dir), "%s/directory", data_dir);
+	if (directory_open(dir, 0, &d, &err) < 0)
+		return fail(reply_r, "[UNAVAILABLE] The directory cannot be read now");
+	int r = -1;
+	if (strcmp(owner, principal) != 0 &&
+	    (directory_grant_rights(d, owner, mailbox, principal, have, sizeof(have), &err) < 0 ||
+	     strchr(have, 'a') == NULL)) {
+		*reply_r = "[NOPERM] You may not administer this mailbox";
+	} else if (directory_user_lookup(d, grantee, sid, sizeof(sid)) < 0) {
+		*reply_r = "[CANNOT] Rights can be given to users of this server only";
+	} else if (directory_rights_canon(rights, given, sizeof(given), &err) < 0) {
+		*reply_r = "[CANNOT] Unknown right (RFC 4314 rights are lrswipkxtea)";
+	} else if (directory_grant_rights(d, owner, mailbox, grantee, have, sizeof(have),
+					  &err) < 0) {
+		*reply_r = "[SERVERBUG] The directory cannot be read";
+	} else {
+		/* the new set: given, or have with given added or taken away */
+		char merged[2 * RD_RIGHTS_BUF];
+		size_t n = 0;
+		merged[0] = '\0';
+		if (mode == 0) {
+			snprintf(merged, sizeof(merged), "%s", given);
+		} else {
+			for (const char *p = have; *p; p++)
+				if (mode == 1 || strchr(given, *p) == NULL)
+					merged[n++] = *p;
+			for (const char *p = given; mode == 1 && *p; p++)
+				merged[n++] = *p;
+			merged[n] = '\0';
+		}
+		if (directory_rights_canon(merged, rights_out, outlen, &err) < 0 ||
+		    directory_grant_set(d, owner, mailbox, grantee, rights_out, &err) < 0)
+			*reply_r = err != NULL && strstr(err, "owner") != NULL ?
+				   "[CANNOT] An owner has every right already" :
+				   "[CANNOT] The grant could not be recorded";
+		else
+			r = 0;
+	}
+	directory_close(&d);
+	return r;
+}

@@ -49,6 +49,15 @@ size_t grants_stores(const struct grant_set *gs, const char *own_store, const ch
 /* Is owner one of the owners in gs? */
 bool grants_has_owner(const struct grant_set *gs, const char *owner);
 
+/* A SETACL/DELETEACL from principal's worker (IPC_GRANT_SET): principal
+ * must own the mailbox or hold "a" on it; grantee must be a user other
+ * than the owner; mode 0 replaces the rights, 1 adds, 2 removes ("" with
+ * mode 0 deletes the grant). On success the grant's new rights are in
+ * rights_out; -1 with *reply_r, the text of the NO, otherwise. */
+int grants_apply_request(const char *data_dir, const char *principal, const char *owner,
+			 const char *mailbox, const char *grantee, const char *rights,
+			 uint32_t mode, char *rights_out, size_t outlen, const char **reply_r);
+
 /* IPC_WORKER_GRANTS payload: u32 n, n x (str owner, str grantee, str store,
  * str mailbox, str rights). decode replaces gs (freeing the old list). */
 int grants_encode(const struct grant_set *gs, struct ipc_msg *msg);

@@ -820,6 +820,72 @@ static void login_flush_cb(evutil_socket_t fd, short what, void *arg)
 	m->nlogin_batch = 0;
 }
 
+/* Running workers of principal learn its grants now (revocations and
+ * changed rights take effect at once; a store they are not confined to
+ * stays out of reach until the principal's next worker). */
+static void grants_push(struct master *m, const char *principal)
+{
+	for (struct child *w = m->workers; w != NULL; w = w->next) {
+		struct grant_set gs;
+		char store[sizeof(w->store_id)];
+		const char *err;
+		struct ipc_msg msg;
+		if (w->pid <= 0 || w->ipc < 0 || strcmp(w->principal, principal) != 0 ||
+		    grants_load(m->opts->data_dir, principal, store, &gs, &err) < 0)
+			continue;
+		ipc_msg_init(&msg, IPC_WORKER_GRANTS, 0);
+		if (grants_encode(&gs, &msg) < 0 || ipc_send(w->ipc, &msg, -1, &err) < 0)
+			log_error("ipc_send_failed", "role", w->role, "reason", "grants");
+		ipc_msg_free(&msg);
+		grants_free(&gs);
+	}
+}
+
+/* SETACL / DELETEACL from a worker: the principal comes from the channel,
+ * the directory decides whether it may (grants.c), the change is audited
+ * like the admin command's, and the workers of both parties are told. */
+static int handle_grant_set(struct master *m, struct child *c, uint32_t id,
+			    struct ipc_reader *r, const char **err)
+{
+	char owner[RD_MAX_ADDRESS + 1], mailbox[RD_STORE_MAX_MAILBOX_NAME + 1];
+	char grantee[RD_MAX_ADDRESS + 1], rights[RD_RIGHTS_BUF * 2], now[RD_RIGHTS_BUF];
+	uint32_t mode;
+	const char *reply = NULL;
+	if (ipc_get_str(r, owner, sizeof(owner), err) < 0 ||
+	    ipc_get_str(r, mailbox, sizeof(mailbox), err) < 0 ||
+	    ipc_get_str(r, grantee, sizeof(grantee), err) < 0 ||
+	    ipc_get_str(r, rights, sizeof(rights), err) < 0 || ipc_get_u32(r, &mode, err) < 0 ||
+	    ipc_end(r, err) < 0)
+		return -1;
+	int ok = grants_apply_request(m->opts->data_dir, c->principal, owner, mailbox, grantee,
+				      rights, mode, now, sizeof(now), &reply);
+	if (ok == 0) {
+		char object[RD_MAX_ADDRESS + RD_STORE_MAX_MAILBOX_NAME + 2];
+		char detail[RD_MAX_ADDRESS + RD_RIGHTS_BUF + 2];
+		snprintf(object, sizeof(object), "%s/%s", owner, mailbox);
+		snprintf(detail, sizeof(detail), "%s %s", grantee, now);
+		struct audit_kv kv[] = { { "action", now[0] ? "grant_set" : "grant_remove" },
+					 { "object", object }, { "detail", detail },
+					 { "role", c->role }, { AUDIT_F_PRINCIPAL, c->principal } };
+		master_audit_write(m->audit, "admin", kv, 5, 0);
+	}
+	/* the workers learn first, so whatever the client does after the
+	 * OK already sees the change */
+	if (ok == 0) {
+		grants_push(m, owner);
+		grants_push(m, grantee);
+	}
+	struct ipc_msg msg;
+	const char *serr;
+	ipc_msg_init(&msg, IPC_GRANT_RESULT, id);
+	ipc_put_u32(&msg, ok == 0 ? 0 : 1);
+	ipc_put_str(&msg, ok == 0 ? "" : reply);
+	if (ipc_send(c->ipc, &msg, -1, &serr) < 0)
+		log_error("ipc_send_failed", "role", c->role, "reason", serr);
+	ipc_msg_free(&msg);
+	return 0;
+}
+
 /* An event a role reports. Which kinds a role may report is fixed here,
  * and who reported it comes from the channel: a worker's events always
  * carry the principal master bound it to. */
@@ -934,6 +1000,12 @@ static void child_ipc_cb(evutil_socket_t fd, short what, void *arg)
 			break;
 		case IPC_AUDIT_EVENT:
 			ok = role_audit_event(m, c, &r, &err);
+			break;
+		case IPC_GRANT_SET:
+			if (c->kind == CK_WORKER)
+				ok = handle_grant_set(m, c, h.id, &r, &err);
+			else
+				err = "only workers change grants";
 			break;
 		case IPC_DELIVER:
 			if (c->kind == CK_QUEUE)

@@ -10,15 +10,17 @@
  * message put into one goes on the audit record under that owner (rule 5);
  * master checks the owner named is one that granted this worker.
  *
- * Grants are changed by the operator (`redoubt grant`); MYRIGHTS, GETACL
- * and LISTRIGHTS report them, SETACL and DELETEACL are refused with a
- * pointer to the admin command (changing them from a session would need a
- * write path to the directory, which a worker must not have). */
+ * Grants are changed by the operator (`redoubt grant`) or by the owner
+ * (and holders of "a") with SETACL/DELETEACL: the worker cannot write the
+ * directory, so it asks master (IPC_GRANT_SET), which checks, records,
+ * audits, answers, and tells the running workers of both parties.
+ * MYRIGHTS, GETACL and LISTRIGHTS report them. */
 #include "worker/worker.h"
 #include "imap/imap-fetch.h"
 #include "master/role.h"
 #include "audit/audit-log.h"
 #include "lib/log.h"
+#include "lib/ipc.h"
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -180,6 +182,65 @@ static void write_acl_line(struct session *s, const char *cmd, const char *name,
 	buffer_free(&b);
 }
 
+/* SETACL mailbox identifier [+|-]rights, DELETEACL mailbox identifier:
+ * checked here as far as the worker can, decided by master. */
+static void acl_change(struct session *s, const char *tag, const char *cmd,
+		       const struct imap_arg *args, size_t nargs)
+{
+	bool set = strcmp(cmd, "SETACL") == 0;
+	char name[RD_STORE_MAX_MAILBOX_NAME + 1], who[RD_MAX_ADDRESS + 1], rights[RD_RIGHTS_BUF * 2];
+	struct mbref ref;
+	uint32_t mode = 0;
+	if (nargs != (set ? 3u : 2u) || imap_arg_copy(args->next, who, sizeof(who)) < 0 ||
+	    (set && imap_arg_copy(args->next->next, rights, sizeof(rights)) < 0)) {
+		session_bad(s, tag, set ? "Expected mailbox, identifier and rights" :
+			    "Expected mailbox and identifier");
+		return;
+	}
+	if (acl_target(s, tag, args, name, sizeof(name), &ref) < 0)
+		return;
+	if (ref.grant != NULL && !mbref_may(ref.grant, 'a')) {
+		out(s, "%s NO [NOPERM] You may not administer this mailbox\r\n", tag);
+		return;
+	}
+	if (who[0] == '-' || strcasecmp(who, "anyone") == 0 || strcasecmp(who, "anonymous") == 0) {
+		/* RFC 4314 2: negative rights and "anyone" are optional */
+		out(s, "%s NO [CANNOT] Rights go to users of this server, by address\r\n", tag);
+		return;
+	}
+	const char *r = set ? rights : "";
+	if (r[0] == '+' || r[0] == '-') {
+		mode = r[0] == '+' ? 1 : 2;
+		r++;
+	}
+	struct ipc_msg m;
+	const char *err;
+	ipc_msg_init(&m, IPC_GRANT_SET, ++s->w->next_req);
+	ipc_put_str(&m, ref.grant ? ref.grant->owner : s->w->ctx->principal);
+	ipc_put_str(&m, ref.name);
+	ipc_put_str(&m, who);
+	ipc_put_str(&m, r);
+	ipc_put_u32(&m, mode);
+	int sent = ipc_send(s->w->ctx->ipc_fd, &m, -1, &err);
+	ipc_msg_free(&m);
+	if (sent < 0) {
+		out(s, "%s NO [UNAVAILABLE] Try again later\r\n", tag);
+		return;
+	}
+	s->acl_req = s->w->next_req;
+	snprintf(s->acl_tag, sizeof(s->acl_tag), "%s", tag);
+	snprintf(s->acl_cmd, sizeof(s->acl_cmd), "%s", cmd);
+}
+
+void acl_result(struct session *s, uint32_t status, const char *text)
+{
+	s->acl_req = 0;
+	if (status == 0)
+		out(s, "%s OK %s completed\r\n", s->acl_tag, s->acl_cmd);
+	else
+		out(s, "%s NO %s\r\n", s->acl_tag, text[0] ? text : "Refused");
+}
+
 void cmd_acl(struct session *s, const char *tag, const char *cmd, const struct imap_arg *args)
 {
 	char name[RD_STORE_MAX_MAILBOX_NAME + 1], rest[RD_IMAP_MAX_LINE / 2];
@@ -188,12 +249,7 @@ void cmd_acl(struct session *s, const char *tag, const char *cmd, const struct i
 	for (const struct imap_arg *a = args; a != NULL; a = a->next)
 		nargs++;
 	if (strcmp(cmd, "SETACL") == 0 || strcmp(cmd, "DELETEACL") == 0) {
-		if (nargs < 2) {
-			session_bad(s, tag, "Expected mailbox and identifier");
-			return;
-		}
-		out(s, "%s NO [NOPERM] Rights are granted by the administrator "
-		    "(redoubt grant add|remove)\r\n", tag);
+		acl_change(s, tag, cmd, args, nargs);
 		return;
 	}
 	size_t want = strcmp(cmd, "LISTRIGHTS") == 0 ? 2 : 1;

@@ -300,7 +300,7 @@ static void session_process(struct session *s)
 {
 	struct evbuffer *in = bufferevent_get_input(s->bev);
 	const struct imap_frame_limits lim = { RD_IMAP_MAX_LINE, s->w->max_message };
-	while (!s->closing) {
+	while (!s->closing && s->acl_req == 0) {
 		if (evbuffer_get_length(bufferevent_get_output(s->bev)) >
 		    RD_IMAP_MAX_PENDING_OUTPUT) {
 			s->paused = true;
@@ -489,6 +489,24 @@ static void worker_ipc_cb(evutil_socket_t fd, short what, void *arg)
 			}
 			if (w->nsessions == 0)
 				event_base_loopbreak(w->base);
+			continue;
+		}
+		if (h.type == IPC_GRANT_RESULT && sfd < 0) {
+			uint32_t status;
+			char text[256];
+			if (ipc_get_u32(&r, &status, &err) < 0 ||
+			    ipc_get_str(&r, text, sizeof(text), &err) < 0) {
+				log_error("ipc_bad_frame", "reason", err);
+				event_base_loopbreak(w->base);
+				return;
+			}
+			for (struct session *s = w->sessions; s != NULL; s = s->next)
+				if (s->acl_req == h.id && h.id != 0) {
+					acl_result(s, status, text);
+					if (!s->closing)
+						session_process(s);
+					break;
+				}
 			continue;
 		}
 		if (h.type == IPC_WORKER_GRANTS && sfd < 0) {

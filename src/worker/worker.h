@@ -74,6 +74,10 @@ struct session {
 	bool utf8;              /* RFC 6855 UTF8=ACCEPT: names in UTF-8 */
 	bool rev2;              /* ENABLE IMAP4rev2 (RFC 9051): its response forms */
 	bool compress_asked;    /* COMPRESS answered OK: start after the command */
+	uint32_t acl_req;       /* a SETACL/DELETEACL master is answering: the
+				   session reads nothing more until it has */
+	char acl_tag[IMAP_PARSE_TAG_MAX + 1];
+	char acl_cmd[16];
 	bool compressed;        /* RFC 4978: DEFLATE both ways */
 	char idle_tag[IMAP_PARSE_TAG_MAX + 1];
 	struct event *idle_ev;
@@ -99,6 +103,7 @@ struct worker {
 	int retire_asked;
 	uint64_t max_message;   /* APPEND literal cap */
 	struct grant_set grants;   /* from master (IPC_WORKER_GRANTS) */
+	uint32_t next_req;         /* numbers SETACL requests to master */
 	struct event *change_timer;   /* a store changed: sync idlers soon */
 	bool gc_wanted;         /* messages were removed: reclaim blobs at exit */
 	int change_checks;
@@ -172,6 +177,8 @@ void shared_audit(struct session *s, const struct grant *g, const char *action,
 int shared_list(struct session *s, store_mailbox_cb *cb, void *ctx);
 /* MYRIGHTS GETACL LISTRIGHTS SETACL DELETEACL (RFC 4314 3). */
 void cmd_acl(struct session *s, const char *tag, const char *cmd, const struct imap_arg *args);
+/* Master's answer to a SETACL/DELETEACL (IPC_GRANT_RESULT). */
+void acl_result(struct session *s, uint32_t status, const char *text);
 void shared_close_all(struct worker *w);
 /* RFC 8474 MAILBOXID of a mailbox (of the grant's store, or our own). */
 #define MAILBOXID_BUF 26

@@ -187,8 +187,11 @@ def test_full_rights_and_revocation(srv):
         assert typ == "OK"
         typ, data = m.getacl(f'"{SHARED}"')
         assert typ == "OK"
+        # bob holds "a": he may share alice's INBOX on with carol
         typ, data = m.setacl(f'"{SHARED}"', CAROL, "lr")
-        assert typ == "NO" and b"redoubt grant" in data[0]
+        assert typ == "OK", data
+        typ, data = m.deleteacl(f'"{SHARED}"', CAROL)
+        assert typ == "OK", data
     finally:
         m.logout()
     r = run("grant", "remove", ALICE, "INBOX", BOB, "--data", srv.data.path)
@@ -220,6 +223,55 @@ def test_implicit_seen_needs_the_s_right(srv):
     finally:
         m.logout()
     grant(srv, "remove", CAROL, "INBOX", BOB)
+
+
+def test_owner_shares_with_setacl(srv):
+    a = login(srv, ALICE)
+    try:
+        typ, data = a.setacl("INBOX", CAROL, "lrs")
+        assert typ == "OK", data
+        # her running worker knows at once
+        typ, data = a.getacl("INBOX")
+        assert typ == "OK" and CAROL.encode() in data[0] and b"lrs" in data[0], data
+        typ, data = a.setacl("INBOX", CAROL, "+w")
+        assert typ == "OK"
+        typ, data = a.setacl("INBOX", CAROL, "-s")
+        assert typ == "OK"
+        typ, data = a.getacl("INBOX")
+        assert re.search(rb"carol@\S+ lrw\b", data[0]), data
+        for bad in (("INBOX", "nobody@" + helpers.DOMAIN, "lr"), ("INBOX", "anyone", "lr"),
+                    ("INBOX", CAROL, "lrz"), ("INBOX", ALICE, "lr")):
+            typ, data = a.setacl(*bad)
+            assert typ == "NO", (bad, data)
+        typ, data = a.setacl("Nope", CAROL, "lr")
+        assert typ == "NO" and b"NONEXISTENT" in data[0]
+    finally:
+        a.logout()
+    assert f"{ALICE}\tINBOX\t{CAROL}\tlrw" in grant(srv, "list").stdout
+    c = login(srv, CAROL)
+    try:
+        assert SHARED in names(c)
+        typ, data = c.myrights(f'"{SHARED}"')
+        assert data[0].endswith(b" lrw"), data
+        # carol has no "a": she cannot pass it on
+        typ, data = c.setacl(f'"{SHARED}"', BOB, "lr")
+        assert typ == "NO" and b"NOPERM" in data[0]
+    finally:
+        c.logout()
+    a = login(srv, ALICE)
+    try:
+        typ, data = a.deleteacl("INBOX", CAROL)
+        assert typ == "OK", data
+    finally:
+        a.logout()
+    c = login(srv, CAROL)
+    try:
+        assert SHARED not in names(c)
+    finally:
+        c.logout()
+    r = run("audit", "query", "--data", srv.data.path, "--kind", "admin")
+    assert any("action=grant_set" in ln and f"principal={ALICE}" in ln and "role=worker" in ln
+               for ln in r.stdout.splitlines()), r.stdout
 
 
 def test_worker_confined_to_granted_store_only(srv):
