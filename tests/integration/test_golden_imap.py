@@ -138,11 +138,4 @@ def test_golden_imap(fresh_server, case):
     finally:
         p.close()
     got = b"\n".join(p.out) + b"\n"
-    ref = case[:-3] + ".ref"
-    if not os.path.exists(ref) and os.environ.get("REDOUBT_GOLDEN_UPDATE"):
-        with open(ref, "wb") as f:
-            f.write(got)
-    with open(ref, "rb") as f:
-        want = f.read()
-    assert got == want, "transcript differs:\n" + got.decode("utf-8", "replace")
-    assert "role_crashed" not in fresh_server.log()
+    helpers.check_golden(case, got, fresh_server)
