@@ -369,4 +369,9 @@
  * that arrived while it was selected, merged when adjacent). */
 #define RD_IMAP_MAX_RECENT_RANGES 16u
 
+/* Trigrams of one SEARCH TEXT needle given to the index, spread over it:
+ * each must be present, so a few dozen leave only true candidates, and the
+ * query stays small for a 4 KiB needle. */
+#define RD_STORE_MAX_SEARCH_TRIGRAMS 48u
+
 #endif
