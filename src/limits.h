@@ -215,6 +215,16 @@
 /* SEARCH TEXT/BODY needle the index is asked for, in octets: a trigram
  * phrase of this many tokens is still cheap; longer needles are scanned. */
 #define RD_STORE_MAX_SEARCH_NEEDLE 4096u
+/* Messages one store_append_batch() files: bounds its work arrays and the
+ * open files (a tmp file and a directory per message) of one batch. */
+#define RD_STORE_MAX_APPEND_BATCH 64u
+/* Delivery key (queue id '/' recipient address) octets: room for the
+ * longest address with the id. */
+#define RD_STORE_MAX_DELIVERY_KEY 320u
+/* Seconds a store remembers a delivery key: far longer than a redelivery
+ * after a crash takes (the queue redelivers at its start), so even a
+ * server down for a week does not file a message twice. */
+#define RD_STORE_DELIVERY_KEY_KEEP_S (10u * 24u * 3600u)
 
 /* Largest per-user quota the config accepts (16 TiB, in MiB). */
 #define RD_CONFIG_MAX_QUOTA_MIB (16u * 1024u * 1024u)
@@ -236,8 +246,18 @@
 /* Seconds a deliver process with nothing to file lives on before it
  * retires: a busy mailbox keeps its process, an idle one frees it. */
 #define RD_DELIVER_IDLE_S       30u
+/* Message octets deliver holds for one batch (read and parsed, filed with
+ * one store commit): at least one message is always taken, more only
+ * below this, so a burst of 50 MiB messages does not sit in memory. */
+#define RD_DELIVER_BATCH_BYTES  (32u * 1024u * 1024u)
 /* Deliver children running at once: two cores, fsync-bound work. */
 #define RD_QUEUE_MAX_DELIVERIES 8u
+/* Deliveries the queue has handed to master and not yet seen answered,
+ * over all stores. Deliver files what waits for it as one batch, so this
+ * bounds the batch size: larger than RD_QUEUE_MAX_DELIVERIES (which it
+ * replaces in the queue: there is one process per store now, not one per
+ * delivery), below master's 64 slots so a restarted queue finds room. */
+#define RD_QUEUE_DELIVERY_WINDOW 48u
 /* Seconds before a temporarily failed local delivery is retried, and how
  * long a message may stay before it is given up (RFC 5321 4.5.4.1 asks
  * for 4-5 days). */
@@ -369,6 +389,10 @@
  * that arrived while it was selected, merged when adjacent). */
 #define RD_IMAP_MAX_RECENT_RANGES 16u
 
+/* Messages this big or bigger go out of FETCH BODY[] / RFC822 from their
+ * file (libevent sends it) instead of through memory: a 50 MiB message
+ * fetched by twenty sessions must not cost a gigabyte. */
+#define RD_IMAP_STREAM_MIN      (256u * 1024u)
 /* Trigrams of one SEARCH TEXT needle given to the index, spread over it:
  * each must be present, so a few dozen leave only true candidates, and the
  * query stays small for a 4 KiB needle. */

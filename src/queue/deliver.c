@@ -7,6 +7,12 @@
  * (ENVELOPE, BODYSTRUCTURE, preview and full text cached for IMAP),
  * enforces the quota, files it in INBOX, and answers IPC_DELIVER_DONE:
  *   0 delivered, 1 try later, 2 never, 3 over quota (try later).
+ * Deliveries that queued up while it was filing are taken together and
+ * filed with one store_append_batch (one set of disk syncs, one
+ * transaction), each answered after that commit. Each carries the key
+ * "<queue id>/<recipient>", which the store records with the message, so
+ * a delivery repeated after a crash (filed, but the queue never heard) is
+ * answered delivered without a second copy.
  * After RD_DELIVER_IDLE_S without work it asks master to retire it. */
 #include "master/role.h"
 #include "master/policy.h"
@@ -17,6 +23,7 @@
 #include "lib/log.h"
 #include "limits.h"
 #include <errno.h>
+#include <stdbool.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,67 +72,115 @@ static int read_message(int fd, struct buffer *b)
 	return r;
 }
 
-static int deliver_one(struct deliver *d, int fd, const char *qid, const char *rcpt,
-		       const char *from)
+/* One delivery of a batch, from its IPC_DELIVER frame to its answer. */
+struct job {
+	uint32_t id;
+	int status;                  /* D_*, or -1 while it is to be filed */
+	char qid[32], rcpt[RD_MAX_ADDRESS + 1], from[RD_MAX_ADDRESS + 1];
+	char key[RD_STORE_MAX_DELIVERY_KEY + 1];
+	struct buffer b;
+	struct mime_result mr;
+	bool parsed;
+	struct store_append a;
+};
+
+/* Read, check and parse one message; status stays -1 if it is to be
+ * filed. *used is the store's size plus what this batch already adds. */
+static void prepare(struct deliver *d, struct job *j, int fd, uint64_t *used)
 {
 	const char *err;
-	struct buffer b;
 	struct stat st;
+	j->status = D_TEMP;
 	if (fstat(fd, &st) < 0)
-		return D_TEMP;
-	buffer_init(&b, (size_t)st.st_size + 2 * RD_MAX_ADDRESS + 64);
+		return;
+	buffer_init(&j->b, (size_t)st.st_size + 2 * RD_MAX_ADDRESS + 64);
 	/* RFC 5321 4.4: the final delivery adds Return-Path */
-	if (buffer_printf(&b, "Return-Path: <%s>\r\nDelivered-To: %s\r\n", from, rcpt) < 0 ||
-	    read_message(fd, &b) < 0) {
-		log_error("deliver_read_failed", "qid", qid);
-		buffer_free(&b);
-		return D_TEMP;
+	if (buffer_printf(&j->b, "Return-Path: <%s>\r\nDelivered-To: %s\r\n", j->from,
+			  j->rcpt) < 0 || read_message(fd, &j->b) < 0) {
+		log_error("deliver_read_failed", "qid", j->qid);
+		return;
 	}
-	if (d->ctx->quota_bytes > 0) {
-		uint64_t used = 0;
-		if (store_mailbox_list(d->store, add_size, &used, &err) != STORE_OK) {
-			buffer_free(&b);
-			return D_TEMP;
-		}
-		if (used + b.len > d->ctx->quota_bytes) {
-			char u[24];
-			snprintf(u, sizeof(u), "%llu", (unsigned long long)used);
-			log_warn("deliver_over_quota", "qid", qid, "to", rcpt, "used", u);
-			buffer_free(&b);
-			return D_FULL;
-		}
+	if (d->ctx->quota_bytes > 0 && *used + j->b.len > d->ctx->quota_bytes) {
+		char u[24];
+		snprintf(u, sizeof(u), "%llu", (unsigned long long)*used);
+		log_warn("deliver_over_quota", "qid", j->qid, "to", j->rcpt, "used", u);
+		j->status = D_FULL;
+		return;
 	}
 	/* parse once here, so IMAP serves ENVELOPE, BODYSTRUCTURE and search
 	 * from the cache and never reparses */
-	struct mime_result mr;
-	if (mime_parse(b.data, b.len, &mr, &err) < 0) {
-		log_error("deliver_parse_failed", "qid", qid, "reason", err);
-		buffer_free(&b);
-		return D_TEMP;
+	if (mime_parse(j->b.data, j->b.len, &j->mr, &err) < 0) {
+		log_error("deliver_parse_failed", "qid", j->qid, "reason", err);
+		return;
 	}
+	j->parsed = true;
 	const char *env, *bs, *preview, *text;
-	if (buffer_cstr(&mr.envelope, &env) < 0 || buffer_cstr(&mr.bodystructure, &bs) < 0 ||
-	    buffer_cstr(&mr.preview, &preview) < 0 || buffer_cstr(&mr.fulltext, &text) < 0)
+	if (buffer_cstr(&j->mr.envelope, &env) < 0 || buffer_cstr(&j->mr.bodystructure, &bs) < 0 ||
+	    buffer_cstr(&j->mr.preview, &preview) < 0 || buffer_cstr(&j->mr.fulltext, &text) < 0)
 		env = bs = preview = text = NULL;
-	struct store_append a = { .data = b.data, .size = b.len, .internal_date = time(NULL),
-				  .envelope = env, .bodystructure = bs, .preview = preview,
-				  .fulltext = text };
-	uint32_t uid;
-	uint64_t modseq;
-	int r = store_append(d->store, d->inbox, &a, &uid, &modseq, &err);
-	int rc;
-	if (r == STORE_OK) {
-		char u[16];
-		snprintf(u, sizeof(u), "%u", uid);
-		log_info("filed", "qid", qid, "to", rcpt, "mailbox", "INBOX", "uid", u);
-		rc = D_OK;
+	/* the store files a (queue id, recipient) once: a redelivery after a
+	 * crash between its commit and the spool removal is recognised */
+	snprintf(j->key, sizeof(j->key), "%s/%s", j->qid, j->rcpt);
+	j->a = (struct store_append){ .data = j->b.data, .size = j->b.len,
+				      .internal_date = time(NULL), .envelope = env,
+				      .bodystructure = bs, .preview = preview,
+				      .fulltext = text, .delivery_key = j->key };
+	*used += j->b.len;
+	j->status = -1;
+}
+
+static void filed(struct job *j, uint32_t uid, size_t batch)
+{
+	char u[16], b[16];
+	if (uid == 0) {
+		log_info("delivery_duplicate", "qid", j->qid, "to", j->rcpt,
+			 "reason", "filed before, not acknowledged");
 	} else {
-		log_error("deliver_append_failed", "qid", qid, "to", rcpt, "reason", err);
-		rc = (r == STORE_LIMIT || r == STORE_INVALID) ? D_PERM : D_TEMP;
+		snprintf(u, sizeof(u), "%u", uid);
+		snprintf(b, sizeof(b), "%zu", batch);
+		log_info("filed", "qid", j->qid, "to", j->rcpt, "mailbox", "INBOX", "uid", u,
+			 "batch", b);
 	}
-	mime_result_free(&mr);
-	buffer_free(&b);
-	return rc;
+	j->status = D_OK;
+}
+
+static int append_status(struct job *j, int r, const char *err)
+{
+	log_error("deliver_append_failed", "qid", j->qid, "to", j->rcpt, "reason", err);
+	return (r == STORE_LIMIT || r == STORE_INVALID) ? D_PERM : D_TEMP;
+}
+
+/* File every prepared job of the batch with one store_append_batch (its
+ * syncs and its transaction shared). If the batch fails, each is tried on
+ * its own, so one message the store refuses does not hold up the rest. */
+static void file_jobs(struct deliver *d, struct job *jobs, size_t n)
+{
+	struct store_append a[RD_STORE_MAX_APPEND_BATCH];
+	uint32_t uids[RD_STORE_MAX_APPEND_BATCH];
+	uint64_t modseqs[RD_STORE_MAX_APPEND_BATCH];
+	size_t idx[RD_STORE_MAX_APPEND_BATCH], k = 0;
+	const char *err;
+	for (size_t i = 0; i < n; i++)
+		if (jobs[i].status == -1) {
+			idx[k] = i;
+			a[k++] = jobs[i].a;
+		}
+	if (k == 0)
+		return;
+	int r = store_append_batch(d->store, d->inbox, a, k, uids, modseqs, &err);
+	for (size_t i = 0; i < k; i++) {
+		struct job *j = &jobs[idx[i]];
+		if (r == STORE_OK) {
+			filed(j, uids[i], k);
+			continue;
+		}
+		int r1 = k == 1 ? r : store_append(d->store, d->inbox, &j->a, &uids[i],
+						   &modseqs[i], &err);
+		if (r1 == STORE_OK)
+			filed(j, uids[i], 1);
+		else
+			j->status = append_status(j, r1, err);
+	}
 }
 
 static int answer(int ipc, uint32_t id, uint32_t status)
@@ -139,20 +194,75 @@ static int answer(int ipc, uint32_t id, uint32_t status)
 	return r;
 }
 
-static int handle(struct deliver *d, struct ipc_header *h, struct ipc_reader *r, int fd)
+/* Decode one IPC_DELIVER frame into j; -1 on a malformed one. */
+static int decode(struct deliver *d, struct ipc_header *h, struct ipc_reader *r, int fd,
+		  struct job *j)
 {
-	char qid[32], store[65], rcpt[RD_MAX_ADDRESS + 1], from[RD_MAX_ADDRESS + 1];
+	char store[65];
 	const char *err;
-	if (fd < 0 || ipc_get_str(r, qid, sizeof(qid), &err) < 0 ||
+	memset(j, 0, sizeof(*j));
+	j->id = h->id;
+	if (fd < 0 || h->type != IPC_DELIVER ||
+	    ipc_get_str(r, j->qid, sizeof(j->qid), &err) < 0 ||
 	    ipc_get_str(r, store, sizeof(store), &err) < 0 ||
-	    ipc_get_str(r, rcpt, sizeof(rcpt), &err) < 0 ||
-	    ipc_get_str(r, from, sizeof(from), &err) < 0 || ipc_end(r, &err) < 0 ||
+	    ipc_get_str(r, j->rcpt, sizeof(j->rcpt), &err) < 0 ||
+	    ipc_get_str(r, j->from, sizeof(j->from), &err) < 0 || ipc_end(r, &err) < 0 ||
 	    strcmp(store, d->ctx->store_id) != 0) {
 		log_error("ipc_bad_frame", "reason", "malformed delivery");
 		return -1;
 	}
-	int status = deliver_one(d, fd, qid, rcpt, from);
-	return answer(d->ctx->ipc_fd, h->id, (uint32_t)status);
+	return 0;
+}
+
+static bool readable_now(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	return poll(&pfd, 1, 0) > 0;
+}
+
+/* Take every delivery waiting on the socket right now (up to the caps),
+ * file them together, answer each after the commit. Returns 1 to go on,
+ * 0 on an orderly end (shutdown, master gone), -1 on a bad frame. */
+static int run_batch(struct deliver *d, uint8_t *buf, struct job *jobs)
+{
+	const char *err;
+	size_t n = 0;
+	uint64_t used = 0, bytes = 0;
+	int rc = 1;
+	if (d->ctx->quota_bytes > 0 && store_mailbox_list(d->store, add_size, &used, &err) != STORE_OK)
+		used = UINT64_MAX / 2;    /* unknown: every message is told to retry */
+	do {
+		struct ipc_header h;
+		struct ipc_reader r;
+		int fd;
+		int got = ipc_recv(d->ctx->ipc_fd, buf, IPC_RECV_BUFSIZE, &h, &r, &fd, &err);
+		if (got == 0 || (got == 1 && h.type == IPC_SHUTDOWN)) {
+			if (fd >= 0)
+				close(fd);
+			rc = 0;
+			break;
+		}
+		if (got < 0 || decode(d, &h, &r, fd, &jobs[n]) < 0) {
+			if (fd >= 0)
+				close(fd);
+			rc = -1;
+			break;
+		}
+		prepare(d, &jobs[n], fd, &used);
+		close(fd);
+		bytes += jobs[n].b.len;
+		n++;
+	} while (n < RD_STORE_MAX_APPEND_BATCH && bytes < RD_DELIVER_BATCH_BYTES &&
+		 readable_now(d->ctx->ipc_fd));
+	file_jobs(d, jobs, n);
+	for (size_t i = 0; i < n; i++) {
+		if (answer(d->ctx->ipc_fd, jobs[i].id, (uint32_t)jobs[i].status) < 0)
+			rc = -1;
+		if (jobs[i].parsed)
+			mime_result_free(&jobs[i].mr);
+		buffer_free(&jobs[i].b);
+	}
+	return rc;
 }
 
 int deliver_main(struct role_ctx *ctx)
@@ -178,8 +288,13 @@ int deliver_main(struct role_ctx *ctx)
 	}
 	d.inbox = mb.id;
 	uint8_t *buf = malloc(IPC_RECV_BUFSIZE);
-	if (buf == NULL)
+	struct job *jobs = calloc(RD_STORE_MAX_APPEND_BATCH, sizeof(*jobs));
+	if (buf == NULL || jobs == NULL) {
+		free(buf);
+		free(jobs);
+		store_close(&d.store);
 		return 1;
+	}
 	role_send_ready(ctx);
 	time_t last = time(NULL);
 	int asked = 0, rc = 0;
@@ -198,25 +313,15 @@ int deliver_main(struct role_ctx *ctx)
 			}
 			continue;
 		}
-		struct ipc_header h;
-		struct ipc_reader r;
-		int fd;
-		int n = ipc_recv(ctx->ipc_fd, buf, IPC_RECV_BUFSIZE, &h, &r, &fd, &err);
-		if (n == 0 || (n == 1 && h.type == IPC_SHUTDOWN)) {
-			if (fd >= 0)
-				close(fd);
+		int br = run_batch(&d, buf, jobs);
+		if (br <= 0) {
+			rc = br < 0;
 			break;
 		}
-		if (n < 0 || h.type != IPC_DELIVER || handle(&d, &h, &r, fd) < 0) {
-			if (fd >= 0)
-				close(fd);
-			rc = 1;
-			break;
-		}
-		close(fd);
 		last = time(NULL);
 		asked = 0;
 	}
+	free(jobs);
 	store_close(&d.store);
 	free(buf);
 	return rc;

@@ -68,7 +68,7 @@ struct queue {
 	struct txn *txns;
 	unsigned ntxn;
 	struct qmsg *msgs;
-	struct delivery deliv[RD_QUEUE_MAX_DELIVERIES];
+	struct delivery deliv[RD_QUEUE_DELIVERY_WINDOW];
 	uint32_t next_deliv;
 	uint8_t *buf;
 	uint64_t max_size;
@@ -76,6 +76,7 @@ struct queue {
 	struct full_store full[64];         /* stores that refused for quota */
 	uint32_t batch[RD_QUEUE_MAX_TXN];   /* staged commits */
 	unsigned nbatch;
+	int removed_unsynced;               /* q/ has removals not yet synced */
 };
 
 static void send_frame(int fd, enum ipc_type type, uint32_t id, uint32_t code, const char *text)
@@ -422,6 +423,8 @@ static void commit_flush(struct queue *q)
 	/* Rule 7: nothing is acknowledged before it is on disk */
 	int r = syncfs(q->spool_fd);
 	int e = errno;
+	if (r == 0)
+		q->removed_unsynced = 0;   /* the syncfs carried them too */
 	for (unsigned i = 0; i < q->nbatch; i++) {
 		uint32_t id = q->batch[i];
 		struct txn *t = txn_find(q, id, NULL);
@@ -494,7 +497,7 @@ static void kick(struct queue *q)
 			if (m->env.rcpt[i].state != SPOOL_PENDING || m->inflight[i])
 				continue;
 			struct delivery *d = NULL;
-			for (size_t k = 0; k < RD_QUEUE_MAX_DELIVERIES && d == NULL; k++)
+			for (size_t k = 0; k < RD_QUEUE_DELIVERY_WINDOW && d == NULL; k++)
 				if (!q->deliv[k].used)
 					d = &q->deliv[k];
 			if (d == NULL)
@@ -533,7 +536,7 @@ static void on_deliver_done(struct queue *q, uint32_t id, struct ipc_reader *r)
 	uint32_t status;
 	const char *err;
 	struct delivery *d = NULL;
-	for (size_t k = 0; k < RD_QUEUE_MAX_DELIVERIES; k++)
+	for (size_t k = 0; k < RD_QUEUE_DELIVERY_WINDOW; k++)
 		if (q->deliv[k].used && q->deliv[k].id == id)
 			d = &q->deliv[k];
 	if (d == NULL || ipc_get_u32(r, &status, &err) < 0)
@@ -564,11 +567,18 @@ static void on_deliver_done(struct queue *q, uint32_t id, struct ipc_reader *r)
 		inflight += m->inflight[i];
 	}
 	if (!pending && !inflight) {
+		/* Done: the files go, and q/ is synced later for many removals
+		 * at once (tick_cb, or the next commit's syncfs). A crash
+		 * before that redelivers, and the store skips what it filed. */
 		spool_remove(q->spool_fd, m->env.qid);
+		q->removed_unsynced = 1;
 		qmsg_free(q, m);
-	} else if (spool_env_write(q->spool_fd, &m->env, &err) < 0) {
-		/* the old envelope stays: at worst a recipient gets a duplicate
-		 * after a crash, never a loss */
+	} else if (status != 0 && spool_env_write(q->spool_fd, &m->env, &err) < 0) {
+		/* Only a failure or a deferral is written down: a delivered
+		 * recipient is recorded by the store itself (its delivery key),
+		 * so the envelope is not rewritten and fsynced per recipient.
+		 * If this write fails the old envelope stays: at worst a retry
+		 * the store recognises, never a loss. */
 		log_error("queue_update_failed", "qid", m->env.qid, "reason", err);
 	}
 	kick(q);
@@ -710,11 +720,20 @@ static void master_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* Make finished messages' removals durable, a batch at a time. */
+static void sync_removals(struct queue *q)
+{
+	if (q->removed_unsynced && spool_sync_dir(q->spool_fd, "q") == 0)
+		q->removed_unsynced = 0;
+}
+
 static void tick_cb(evutil_socket_t fd, short what, void *arg)
 {
+	struct queue *q = arg;
 	(void)fd;
 	(void)what;
-	kick(arg);
+	sync_removals(q);
+	kick(q);
 }
 
 int queue_main(struct role_ctx *ctx)
@@ -751,6 +770,7 @@ int queue_main(struct role_ctx *ctx)
 	log_info("role_ready");
 	kick(&q);
 	event_base_dispatch(q.base);
+	sync_removals(&q);
 	while (q.txns)
 		txn_drop(&q, q.txns->id);
 	while (q.msgs)

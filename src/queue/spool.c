@@ -214,6 +214,5 @@ int spool_remove(int spool_fd, const char *qid)
 	int r = unlinkat(spool_fd, name, 0);
 	snprintf(name, sizeof(name), "q/%s.msg", qid);
 	r |= unlinkat(spool_fd, name, 0);
-	spool_sync_dir(spool_fd, "q");
 	return r;
 }

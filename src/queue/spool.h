@@ -14,8 +14,11 @@
  * encoding (lib/ipc.h) behind an 8-octet header "RDQ1" + u32 length, so
  * nothing in it is ever parsed as text: a recipient holding CR LF cannot
  * forge a second record ("RDQ2" since recipients carry their DSN
- * parameters; "RDQ1" records, without them, are still read). Updating an envelope (a recipient delivered)
- * writes a new file and renames it over the old one.
+ * parameters; "RDQ1" records, without them, are still read). Updating an
+ * envelope (a recipient failed or deferred) writes a new file and renames
+ * it over the old one. A delivered recipient is not written down here:
+ * the store records the delivery in the same transaction as the message,
+ * and a redelivery after a crash is skipped there.
  * Functions return 0 or -1 with *error_r. */
 #ifndef RD_SPOOL_H
 #define RD_SPOOL_H
@@ -70,7 +73,11 @@ int spool_env_write_sync(int spool_fd, const struct spool_env *env, int sync,
 			 const char **error_r);
 int spool_env_read(int spool_fd, const char *qid, struct spool_env *env,
 		   const char **error_r);
-/* Remove q/<qid>.msg and q/<qid>.env (delivery complete). */
+/* Remove q/<qid>.msg and q/<qid>.env (delivery complete), without
+ * syncing q/: the caller syncs once for many removals (spool_sync_dir).
+ * A removal a crash undoes redelivers the message, which the store's
+ * delivery keys turn into a no-op (store.h), so it need not be durable
+ * at once. */
 int spool_remove(int spool_fd, const char *qid);
 /* fsync a directory beneath spool_fd ("q", "tmp"). */
 int spool_sync_dir(int spool_fd, const char *sub);

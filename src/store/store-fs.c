@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -197,58 +198,155 @@ static int open_fanout_dir(int blobs_fd, const char *id, bool *created_r)
 
 #define CRASH_AT(step) (faults != NULL && faults->crash_after_step == (step))
 
-int fs_blob_put(int blobs_fd, int tmp_fd, const void *data, size_t size,
-		const struct store_faults *faults, char *id_r,
-		const char **error_r)
-{
+/* Work state of one blob in fs_blob_put_many. */
+struct blob_job {
+	int fd, xx_fd;
+	bool created;                  /* blobs/xx was made for it */
+	bool skip;                     /* already stored: nothing to write */
+	bool renamed;
 	char tmpname[64];
+};
+
+static void jobs_close(struct blob_job *jobs, size_t n, int tmp_fd,
+		       bool unlink_tmp)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (jobs[i].fd >= 0) {
+			close(jobs[i].fd);
+			if (unlink_tmp && !jobs[i].renamed)
+				(void)unlinkat(tmp_fd, jobs[i].tmpname, 0);
+		}
+		if (jobs[i].xx_fd >= 0)
+			close(jobs[i].xx_fd);
+	}
+}
+
+/* Make every written tmp file durable. Writeback of all of them is started
+ * first, so their blocks are allocated in the same journal transaction:
+ * the first fsync commits it and the others mostly find their data on
+ * disk already - about one commit for the batch where n plain fsyncs
+ * force n. (syncfs() would do it in one call, but flushes every other
+ * file of the file system too: the spool, other stores.) */
+static int jobs_sync_data(struct blob_job *jobs, size_t n, size_t todo,
+			  const char **error_r)
+{
+	size_t i;
+
+	for (i = 0; i < n && todo > 1; i++) {
+		if (!jobs[i].skip)
+			(void)sync_file_range(jobs[i].fd, 0, 0,
+					      SYNC_FILE_RANGE_WRITE);
+	}
+	for (i = 0; i < n; i++) {
+		if (!jobs[i].skip && fsync(jobs[i].fd) < 0) {
+			*error_r = "fsync of tmp file failed";
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Value of a lower-case hex digit (the id came from sha256_hex). */
+static unsigned hex_digit(char c)
+{
+	return c <= '9' ? (unsigned)(c - '0') : (unsigned)(c - 'a' + 10) & 0xfu;
+}
+
+/* fsync each blobs/xx that got a new entry once, and blobs/ if a fan-out
+ * directory had to be created. */
+static int jobs_sync_dirs(struct blob_job *jobs, size_t n, int blobs_fd,
+			  const struct fs_blob *blobs, const char **error_r)
+{
+	bool done[256] = { false }, created = false;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned xx;
+
+		if (jobs[i].skip)
+			continue;
+		created |= jobs[i].created;
+		xx = hex_digit(blobs[i].id[0]) << 4 | hex_digit(blobs[i].id[1]);
+		if (done[xx])
+			continue;
+		done[xx] = true;
+		if (fs_fsync_dir(jobs[i].xx_fd, error_r) < 0)
+			return -1;
+	}
+	return created ? fs_fsync_dir(blobs_fd, error_r) : 0;
+}
+
+int fs_blob_put_many(int blobs_fd, int tmp_fd, struct fs_blob *blobs, size_t n,
+		     const struct store_faults *faults, const char **error_r)
+{
+	struct blob_job *jobs;
 	struct stat st;
-	bool created;
-	int fd, xx_fd, ret = STORE_ERROR;
+	size_t i, todo = 0;
+	int ret = STORE_ERROR;
 
-	if (sha256_hex(data, size, id_r, error_r) < 0)
-		return STORE_ERROR;
-
-	xx_fd = open_fanout_dir(blobs_fd, id_r, &created);
-	if (xx_fd < 0) {
-		*error_r = "cannot open blob directory";
-		return STORE_ERROR;
-	}
-	/* Content addressing makes an existing blob with this name the same
-	 * bytes, already durable; skipping the write is dedup, not risk. */
-	if (!created && fstatat(xx_fd, id_r + 2, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    S_ISREG(st.st_mode) && (uint64_t)st.st_size == size) {
-		close(xx_fd);
+	if (n == 0)
 		return STORE_OK;
+	if ((jobs = calloc(n, sizeof(*jobs))) == NULL) {
+		*error_r = "out of memory";
+		return STORE_ERROR;
 	}
+	for (i = 0; i < n; i++)
+		jobs[i].fd = jobs[i].xx_fd = -1;
+	for (i = 0; i < n; i++) {
+		struct blob_job *j = &jobs[i];
 
-	fd = tmp_create(tmp_fd, tmpname, sizeof(tmpname));
-	if (fd < 0) {
-		*error_r = "cannot create tmp file";
-		goto out;
-	}
-	if (write_all(fd, data, size) < 0) {
-		*error_r = errno == ENOSPC ? "disk full" : "write of tmp file failed";
-		goto fail_tmp;
+		if (sha256_hex(blobs[i].data, blobs[i].size, blobs[i].id,
+			       error_r) < 0)
+			goto fail;
+		if ((j->xx_fd = open_fanout_dir(blobs_fd, blobs[i].id,
+						&j->created)) < 0) {
+			*error_r = "cannot open blob directory";
+			goto fail;
+		}
+		/* Content addressing makes an existing blob with this name
+		 * the same bytes, already durable; skipping the write is
+		 * dedup, not risk. (Two equal blobs in one batch are both
+		 * written; the second rename replaces the first with the
+		 * same bytes.) */
+		if (!j->created &&
+		    fstatat(j->xx_fd, blobs[i].id + 2, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISREG(st.st_mode) && (uint64_t)st.st_size == blobs[i].size) {
+			j->skip = true;
+			continue;
+		}
+		if ((j->fd = tmp_create(tmp_fd, j->tmpname, sizeof(j->tmpname))) < 0) {
+			*error_r = "cannot create tmp file";
+			goto fail;
+		}
+		if (write_all(j->fd, blobs[i].data, blobs[i].size) < 0) {
+			*error_r = errno == ENOSPC ? "disk full" : "write of tmp file failed";
+			goto fail;
+		}
+		todo++;
 	}
 	if (CRASH_AT(STORE_STEP_TMP_WRITTEN))
 		goto crash;
-	if (fsync(fd) < 0) {
-		*error_r = "fsync of tmp file failed";
-		goto fail_tmp;
-	}
+	if (jobs_sync_data(jobs, n, todo, error_r) < 0)
+		goto fail;
 	if (CRASH_AT(STORE_STEP_TMP_FSYNCED))
 		goto crash;
-	if (renameat(tmp_fd, tmpname, xx_fd, id_r + 2) < 0) {
-		*error_r = "rename of blob failed";
-		goto fail_tmp;
+	for (i = 0; i < n; i++) {
+		if (jobs[i].skip)
+			continue;
+		if (renameat(tmp_fd, jobs[i].tmpname, jobs[i].xx_fd,
+			     blobs[i].id + 2) < 0) {
+			*error_r = "rename of blob failed";
+			goto fail;
+		}
+		jobs[i].renamed = true;
 	}
-	close(fd);
-	fd = -1;
 	if (CRASH_AT(STORE_STEP_RENAMED))
 		goto crash;
-	if (fs_fsync_dir(xx_fd, error_r) < 0 ||
-	    (created && fs_fsync_dir(blobs_fd, error_r) < 0))
+	/* A blob renamed but not yet synced is unreferenced if this fails:
+	 * store_gc() reclaims it. */
+	if (jobs_sync_dirs(jobs, n, blobs_fd, blobs, error_r) < 0)
 		goto out;
 	if (CRASH_AT(STORE_STEP_DIR_FSYNCED))
 		goto crash;
@@ -258,14 +356,25 @@ int fs_blob_put(int blobs_fd, int tmp_fd, const void *data, size_t size,
 crash:
 	*error_r = "fault injected: crashed";
 	ret = STORE_CRASHED;
-	if (fd >= 0)
-		close(fd);
 	goto out;
-fail_tmp:
-	close(fd);
-	(void)unlinkat(tmp_fd, tmpname, 0);
+fail:
+	jobs_close(jobs, n, tmp_fd, true);
+	free(jobs);
+	return ret;
 out:
-	close(xx_fd);
+	jobs_close(jobs, n, tmp_fd, false);
+	free(jobs);
+	return ret;
+}
+
+int fs_blob_put(int blobs_fd, int tmp_fd, const void *data, size_t size,
+		const struct store_faults *faults, char *id_r,
+		const char **error_r)
+{
+	struct fs_blob b = { .data = data, .size = size };
+	int ret = fs_blob_put_many(blobs_fd, tmp_fd, &b, 1, faults, error_r);
+
+	memcpy(id_r, b.id, sizeof(b.id));
 	return ret;
 }
 

@@ -36,6 +36,20 @@ int fs_blob_dirs_create(int blobs_fd, const char **error_r);
 int fs_blob_put(int blobs_fd, int tmp_fd, const void *data, size_t size,
 		const struct store_faults *faults, char *id_r,
 		const char **error_r);
+/* One blob of fs_blob_put_many: data and size in, id (hex hash) out. */
+struct fs_blob {
+	const void *data;
+	size_t size;
+	char id[STORE_BLOB_ID_LEN + 1];
+};
+/* fs_blob_put for n blobs with the syncs shared: every tmp file written,
+ * then made durable (writeback of all started, then each fsynced: about
+ * one journal commit for all), every rename, then each touched blobs/xx
+ * fsynced once. The fault steps apply to the batch as a whole: it stops
+ * once every blob has reached the step. On failure, blobs already renamed
+ * stay as unreferenced blobs for store_gc(). */
+int fs_blob_put_many(int blobs_fd, int tmp_fd, struct fs_blob *blobs, size_t n,
+		     const struct store_faults *faults, const char **error_r);
 /* Read-only fd on blobs/xx/<id>, or -1 with errno. */
 int fs_blob_open(int blobs_fd, const char *id);
 /* Whether id is 64 lower-case hex digits. */

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Room for every keyword a message may carry, space-separated. */
@@ -276,34 +277,55 @@ static void bind_text_or_null(sqlite3_stmt *st, int col, const char *text)
 		sqlite3_bind_null(st, col);
 }
 
-/* The index half of append: one transaction. */
-static int append_index(struct store_sqlite *s, int64_t mailbox_id,
-			const struct store_append *msg, struct kwset *kws,
-			const char *blob_id, uint32_t *uid_r,
-			uint64_t *modseq_r, const char **error_r)
+/* Whether a delivery key is already recorded: 1 yes, 0 no, -1 error. */
+static int key_known(struct store_sqlite *s, const char *key,
+		     const char **error_r)
+{
+	sqlite3_stmt *st = sq_stmt(s, SQ_DELIVERED_GET, error_r);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	rc = sq_row_result(s, st, sqlite3_step(st), "", "delivery key",
+			   error_r);
+	return rc == STORE_OK ? 1 : rc == STORE_NOT_FOUND ? 0 : -1;
+}
+
+static int key_record(struct store_sqlite *s, const char *key, int64_t now,
+		      const char **error_r)
+{
+	sqlite3_stmt *st = sq_stmt(s, SQ_DELIVERED_ADD, error_r);
+
+	if (st == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, now);
+	return sq_exec_stmt(s, st, "delivery key", error_r);
+}
+
+/* One message row (and its search text) inside the open transaction, as
+ * UID mb->uidnext with MODSEQ modseq. */
+static int insert_row(struct store_sqlite *s, const struct sq_mailbox *mb,
+		      int64_t modseq, const struct store_append *msg,
+		      struct kwset *kws, const char *blob_id,
+		      const char **error_r)
 {
 	char kwtext[KW_TEXT_MAX];
-	struct sq_mailbox mb;
 	sqlite3_stmt *st;
-	int64_t modseq;
 	int ret;
 
-	if ((ret = sq_begin_change(s, mailbox_id, &mb, &modseq,
-				   error_r)) != STORE_OK)
-		return ret;
-	if (mb.uidnext < 1 || mb.uidnext > (int64_t)UID_MAX_ASSIGNABLE) {
+	if (mb->uidnext < 1 || mb->uidnext > (int64_t)UID_MAX_ASSIGNABLE) {
 		*error_r = "mailbox UID space exhausted";
-		ret = STORE_LIMIT;
-		goto fail;
+		return STORE_LIMIT;
 	}
-	if ((ret = kwset_register(s, mailbox_id, kws, error_r)) != STORE_OK)
-		goto fail;
+	if ((ret = kwset_register(s, mb->id, kws, error_r)) != STORE_OK)
+		return ret;
 	kwset_format(kws, kwtext);
-	ret = STORE_ERROR;
 	if ((st = sq_stmt(s, SQ_MSG_INSERT, error_r)) == NULL)
-		goto fail;
-	sqlite3_bind_int64(st, 1, mailbox_id);
-	sqlite3_bind_int64(st, 2, mb.uidnext);
+		return STORE_ERROR;
+	sqlite3_bind_int64(st, 1, mb->id);
+	sqlite3_bind_int64(st, 2, mb->uidnext);
 	sqlite3_bind_int64(st, 3, modseq);
 	sqlite3_bind_int(st, 4, (int)msg->flags);
 	sqlite3_bind_text(st, 5, kwtext, -1, SQLITE_STATIC);
@@ -314,7 +336,7 @@ static int append_index(struct store_sqlite *s, int64_t mailbox_id,
 	bind_text_or_null(st, 10, msg->bodystructure);
 	bind_text_or_null(st, 11, msg->preview);
 	if (sq_exec_stmt(s, st, "message insert", error_r) != STORE_OK)
-		goto fail;
+		return STORE_ERROR;
 	if (msg->fulltext != NULL) {
 		/* header text | separator | body text (store.h) */
 		const char *sep = strchr(msg->fulltext,
@@ -324,24 +346,138 @@ static int append_index(struct store_sqlite *s, int64_t mailbox_id,
 			(size_t)(sep - msg->fulltext) : 0;
 
 		if ((st = sq_stmt(s, SQ_TEXT_INSERT, error_r)) == NULL)
-			goto fail;
+			return STORE_ERROR;
 		sqlite3_bind_int64(st, 1, sqlite3_last_insert_rowid(s->db));
 		/* text_ok() capped the whole text far below INT_MAX */
 		sqlite3_bind_text(st, 2, msg->fulltext, (int)head_len,
 				  SQLITE_STATIC);
 		sqlite3_bind_text(st, 3, body, -1, SQLITE_STATIC);
 		if (sq_exec_stmt(s, st, "full text insert", error_r) != STORE_OK)
+			return STORE_ERROR;
+	}
+	return STORE_OK;
+}
+
+/* The index half of append: one transaction for all n messages, which
+ * share one MODSEQ (one change). A message whose delivery key is known
+ * gets UID 0 and no row. */
+static int append_index(struct store_sqlite *s, int64_t mailbox_id,
+			const struct store_append *msgs, struct kwset *kws,
+			const struct fs_blob *blobs, size_t n, uint32_t *uids_r,
+			uint64_t *modseqs_r, const char **error_r)
+{
+	int64_t modseq, now = (int64_t)time(NULL);
+	struct sq_mailbox mb;
+	bool keyed = false, filed = false;
+	sqlite3_stmt *st;
+	size_t i;
+	int ret, known;
+
+	if ((ret = sq_begin_change(s, mailbox_id, &mb, &modseq,
+				   error_r)) != STORE_OK)
+		return ret;
+	for (i = 0; i < n; i++) {
+		const char *key = msgs[i].delivery_key;
+
+		uids_r[i] = 0;
+		modseqs_r[i] = 0;
+		ret = STORE_ERROR;
+		if (key != NULL) {
+			keyed = true;
+			if ((known = key_known(s, key, error_r)) < 0)
+				goto fail;
+			if (known)
+				continue;    /* filed before: a redelivery */
+			if (key_record(s, key, now, error_r) != STORE_OK)
+				goto fail;
+		}
+		if ((ret = insert_row(s, &mb, modseq, &msgs[i], &kws[i],
+				      blobs[i].id, error_r)) != STORE_OK)
+			goto fail;
+		uids_r[i] = (uint32_t)mb.uidnext;
+		modseqs_r[i] = (uint64_t)modseq;
+		mb.uidnext++;
+		filed = true;
+	}
+	ret = STORE_ERROR;
+	if (filed) {
+		mb.highestmodseq = modseq;
+		if (sq_mailbox_store(s, &mb, error_r) != STORE_OK)
 			goto fail;
 	}
-	*uid_r = (uint32_t)mb.uidnext;
-	*modseq_r = (uint64_t)modseq;
-	mb.uidnext++;
-	mb.highestmodseq = modseq;
-	if (sq_mailbox_store(s, &mb, error_r) != STORE_OK)
-		goto fail;
+	/* Keys outlive any redelivery of their message by far; then they go
+	 * (the index on "at" makes this one probe when nothing is due). */
+	if (keyed) {
+		if ((st = sq_stmt(s, SQ_DELIVERED_PRUNE, error_r)) == NULL)
+			goto fail;
+		sqlite3_bind_int64(st, 1, now - (int64_t)RD_STORE_DELIVERY_KEY_KEEP_S);
+		if (sq_exec_stmt(s, st, "delivery key prune", error_r) != STORE_OK)
+			goto fail;
+	}
 	return sq_commit(s, error_r);
 fail:
 	sq_rollback(s);
+	for (i = 0; i < n; i++)
+		uids_r[i] = 0;
+	return ret;
+}
+
+int sq_append_batch(struct store *store, int64_t mailbox_id,
+		    const struct store_append *msgs, size_t n, uint32_t *uids_r,
+		    uint64_t *modseqs_r, const char **error_r)
+{
+	struct store_sqlite *s = (struct store_sqlite *)store;
+	struct fs_blob *blobs = NULL;
+	struct kwset *kws = NULL;
+	struct sq_mailbox mb;
+	size_t i;
+	int ret;
+
+	if (n == 0 || n > RD_STORE_MAX_APPEND_BATCH) {
+		*error_r = n == 0 ? "empty batch" : "batch too large";
+		return n == 0 ? STORE_INVALID : STORE_LIMIT;
+	}
+	blobs = calloc(n, sizeof(*blobs));
+	kws = calloc(n, sizeof(*kws));
+	if (blobs == NULL || kws == NULL) {
+		*error_r = "out of memory";
+		ret = STORE_ERROR;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		const char *key = msgs[i].delivery_key;
+
+		if ((ret = append_check(&msgs[i], &kws[i], error_r)) != STORE_OK)
+			goto out;
+		if (key != NULL && (key[0] == '\0' ||
+				    strlen(key) > RD_STORE_MAX_DELIVERY_KEY)) {
+			*error_r = "bad delivery key";
+			ret = STORE_INVALID;
+			goto out;
+		}
+		blobs[i].data = msgs[i].data;
+		blobs[i].size = msgs[i].size;
+	}
+	/* Cheap check first, so a bad mailbox id leaves no blob behind. */
+	if ((ret = sq_mailbox_load(s, mailbox_id, &mb, error_r)) != STORE_OK)
+		goto out;
+	/* Durability order (ARCHITECTURE rule 7): the blobs are durable
+	 * before the rows that name them, so a crash in between leaves at
+	 * worst unreferenced blobs, never a row without its blob. */
+	ret = fs_blob_put_many(s->blobs_fd, s->tmp_fd, blobs, n, &s->faults,
+			       error_r);
+	if (ret != STORE_OK)
+		goto out;
+	ret = append_index(s, mailbox_id, msgs, kws, blobs, n, uids_r,
+			   modseqs_r, error_r);
+	if (ret == STORE_OK &&
+	    s->faults.crash_after_step == STORE_STEP_INDEX_COMMITTED) {
+		*error_r = "fault injected: crashed";
+		ret = STORE_CRASHED;
+	}
+out:
+	free(blobs);
+	free(kws);
 	return ret;
 }
 
@@ -349,32 +485,8 @@ int sq_append(struct store *store, int64_t mailbox_id,
 	      const struct store_append *msg, uint32_t *uid_r,
 	      uint64_t *modseq_r, const char **error_r)
 {
-	struct store_sqlite *s = (struct store_sqlite *)store;
-	char blob_id[STORE_BLOB_ID_LEN + 1];
-	struct sq_mailbox mb;
-	struct kwset kws;
-	int ret;
-
-	if ((ret = append_check(msg, &kws, error_r)) != STORE_OK)
-		return ret;
-	/* Cheap check first, so a bad mailbox id leaves no blob behind. */
-	if ((ret = sq_mailbox_load(s, mailbox_id, &mb, error_r)) != STORE_OK)
-		return ret;
-	/* Durability order (ARCHITECTURE rule 7): the blob is durable
-	 * before the row that names it, so a crash in between leaves at
-	 * worst an unreferenced blob, never a row without its blob. */
-	ret = fs_blob_put(s->blobs_fd, s->tmp_fd, msg->data, msg->size,
-			  &s->faults, blob_id, error_r);
-	if (ret != STORE_OK)
-		return ret;
-	ret = append_index(s, mailbox_id, msg, &kws, blob_id, uid_r, modseq_r,
-			   error_r);
-	if (ret == STORE_OK &&
-	    s->faults.crash_after_step == STORE_STEP_INDEX_COMMITTED) {
-		*error_r = "fault injected: crashed";
-		return STORE_CRASHED;
-	}
-	return ret;
+	return sq_append_batch(store, mailbox_id, msg, 1, uid_r, modseq_r,
+			       error_r);
 }
 
 /* ---- reading ---- */

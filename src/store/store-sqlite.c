@@ -128,6 +128,9 @@ static const char *const sq_sql[SQ_STMT_COUNT] = {
 	[SQ_VERSION_SET] = "INSERT INTO schema_version(version) VALUES(?1)",
 	[SQ_RECENT_GET] = "SELECT recent_uid, uidnext FROM mailboxes WHERE id = ?1",
 	[SQ_RECENT_SET] = "UPDATE mailboxes SET recent_uid = ?2 WHERE id = ?1",
+	[SQ_DELIVERED_GET] = "SELECT 1 FROM delivered WHERE key = ?1",
+	[SQ_DELIVERED_ADD] = "INSERT INTO delivered(key, at) VALUES(?1, ?2)",
+	[SQ_DELIVERED_PRUNE] = "DELETE FROM delivered WHERE at < ?1",
 	[SQ_EXPUNGED_SINCE] = "SELECT uid FROM expunged WHERE mailbox_id = ?1 "
 		"AND modseq > ?2 AND uid BETWEEN ?3 AND ?4 ORDER BY uid",
 };
@@ -176,7 +179,13 @@ static const char *const migrations[] = {
 	 * told about as recent. Existing mail is not recent. */
 	"ALTER TABLE mailboxes ADD COLUMN recent_uid INTEGER NOT NULL DEFAULT 0;"
 	"UPDATE mailboxes SET recent_uid = uidnext - 1;",
-	/* 4: a smaller, faster text index: the trigram index keeps no
+	/* 4: exactly-once delivery: the keys (queue id / recipient) of
+	 * messages filed by deliver, written in the transaction that files
+	 * them, so a redelivery after a crash is recognised. */
+	"CREATE TABLE delivered(key TEXT PRIMARY KEY, at INTEGER NOT NULL)"
+	" WITHOUT ROWID;"
+	"CREATE INDEX delivered_at ON delivered(at);",
+	/* 5: a smaller, faster text index: the trigram index keeps no
 	 * positions (detail=none: about half the size, cheaper to fill), a
 	 * message's header and body are two rows (id * 2, id * 2 + 1), and
 	 * a search ANDs the needle's trigrams, then checks with LIKE that
@@ -777,6 +786,7 @@ const struct store_ops store_sqlite_ops = {
 	.mailbox_list = sq_mailbox_list,
 	.mailbox_get = sq_mailbox_get,
 	.append = sq_append,
+	.append_batch = sq_append_batch,
 	.fetch = sq_fetch,
 	.message_open = sq_message_open,
 	.flags_update = sq_flags_update,

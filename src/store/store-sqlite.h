@@ -48,6 +48,9 @@ enum sq_stmt {
 	SQ_EXPUNGED_SINCE,
 	SQ_RECENT_GET,
 	SQ_RECENT_SET,
+	SQ_DELIVERED_GET,
+	SQ_DELIVERED_ADD,
+	SQ_DELIVERED_PRUNE,
 	SQ_STMT_COUNT
 };
 
@@ -125,6 +128,9 @@ int sq_mailbox_get(struct store *s, const char *name,
 int sq_append(struct store *s, int64_t mailbox_id,
 	      const struct store_append *msg, uint32_t *uid_r,
 	      uint64_t *modseq_r, const char **error_r);
+int sq_append_batch(struct store *s, int64_t mailbox_id,
+		    const struct store_append *msgs, size_t n, uint32_t *uids_r,
+		    uint64_t *modseqs_r, const char **error_r);
 int sq_fetch(struct store *s, int64_t mailbox_id, uint32_t uid_first,
 	     uint32_t uid_last, store_message_cb *cb, void *ctx,
 	     const char **error_r);

@@ -76,6 +76,19 @@ int store_append(struct store *s, int64_t mailbox_id,
 	return s->ops->append(s, mailbox_id, msg, uid_r, modseq_r, error_r);
 }
 
+int store_append_batch(struct store *s, int64_t mailbox_id,
+		       const struct store_append *msgs, size_t n,
+		       uint32_t *uids_r, uint64_t *modseqs_r,
+		       const char **error_r)
+{
+	if (n > 0 && (msgs == NULL || uids_r == NULL || modseqs_r == NULL)) {
+		*error_r = "no messages";
+		return STORE_INVALID;
+	}
+	return s->ops->append_batch(s, mailbox_id, msgs, n, uids_r, modseqs_r,
+				    error_r);
+}
+
 int store_fetch(struct store *s, int64_t mailbox_id, uint32_t uid_first,
 		uint32_t uid_last, store_message_cb *cb, void *ctx,
 		const char **error_r)

@@ -10,6 +10,8 @@
  * Durability (ARCHITECTURE rule 7): store_append() returns STORE_OK only
  * after the blob is written, fsynced, renamed, its directory fsynced and the
  * index transaction committed. An index row never exists without its blob.
+ * store_append_batch() gives the same promise for many messages at the
+ * price of about one.
  *
  * Return conventions: every function returns an enum store_ret: STORE_OK (0)
  * on success, a negative value on failure with *error_r set to a static
@@ -122,6 +124,13 @@ struct store_append {
 	 * then the body text. Without a separator all of it is body text
 	 * (then BODY also matches what was header text). */
 	const char *fulltext;
+	/* Exactly-once delivery: NULL, or a key (1..RD_STORE_MAX_DELIVERY_KEY
+	 * octets; deliver uses "<queue id>/<recipient>") recorded in the
+	 * transaction that files the message. An append whose key the store
+	 * already holds files nothing and reports UID 0: the message is
+	 * there from an earlier attempt that was not acknowledged. Keys are
+	 * kept RD_STORE_DELIVERY_KEY_KEEP_S. */
+	const char *delivery_key;
 };
 /* ASCII RS: never in decoded header text (src/mime replaces it there). */
 #define STORE_FULLTEXT_SEPARATOR '\x1e'
@@ -194,6 +203,10 @@ struct store_ops {
 	int (*append)(struct store *s, int64_t mailbox_id,
 		      const struct store_append *msg, uint32_t *uid_r,
 		      uint64_t *modseq_r, const char **error_r);
+	int (*append_batch)(struct store *s, int64_t mailbox_id,
+			    const struct store_append *msgs, size_t n,
+			    uint32_t *uids_r, uint64_t *modseqs_r,
+			    const char **error_r);
 	int (*fetch)(struct store *s, int64_t mailbox_id, uint32_t uid_first,
 		     uint32_t uid_last, store_message_cb *cb, void *ctx,
 		     const char **error_r);
@@ -269,9 +282,25 @@ int store_mailbox_list(struct store *s, store_mailbox_cb *cb, void *ctx,
 int store_mailbox_get(struct store *s, const char *name,
 		      struct store_mailbox_info *info_r, const char **error_r);
 
+/* Files msg in the mailbox (durably, see the top). *uid_r is 0 if the
+ * message's delivery_key was already recorded (nothing was filed). */
 int store_append(struct store *s, int64_t mailbox_id,
 		 const struct store_append *msg, uint32_t *uid_r,
 		 uint64_t *modseq_r, const char **error_r);
+/* Files n (1..RD_STORE_MAX_APPEND_BATCH) messages in the mailbox with
+ * their disk syncs shared: all blobs written, synced, renamed, their
+ * directories synced once, then one index transaction for every row, so a
+ * burst costs about what one message does. Same durability and crash
+ * contract as store_append (the fault steps stop the whole batch after
+ * it); all or nothing: on failure no row exists (a message the store
+ * refuses fails the batch: the caller may retry one by one to learn
+ * which). On STORE_OK uids_r[i] and modseqs_r[i] (arrays of n) are each
+ * message's UID and MODSEQ, one MODSEQ for the batch; UID 0 for a message
+ * whose delivery_key was already recorded (or given twice in the batch). */
+int store_append_batch(struct store *s, int64_t mailbox_id,
+		       const struct store_append *msgs, size_t n,
+		       uint32_t *uids_r, uint64_t *modseqs_r,
+		       const char **error_r);
 /* Messages with uid_first <= UID <= uid_last, ascending; uid_last
  * UINT32_MAX means "*". */
 int store_fetch(struct store *s, int64_t mailbox_id, uint32_t uid_first,

@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
 
 uint8_t *read_message(struct session *s, uint32_t uid, uint64_t off, uint64_t len,
 			     size_t *len_r)
@@ -71,6 +73,75 @@ struct fetch_job {
 	struct fetch_ctx fc;
 };
 
+/* The one item that is the whole message (BODY[], BODY.PEEK[], RFC822),
+ * when every other item is metadata the store keeps: then a big message
+ * can go out from its file, never read into memory. -1 if none. */
+static int whole_message_item(const struct imap_fetch *f)
+{
+	int found = -1;
+	for (size_t i = 0; i < f->n; i++) {
+		const struct imap_fetch_item *it = &f->items[i];
+		bool whole = (it->att == FA_SECTION && it->part[0] == '\0' &&
+			      it->section == SEC_ALL && !it->partial) || it->att == FA_RFC822;
+		bool meta = it->att == FA_UID || it->att == FA_FLAGS ||
+			    it->att == FA_INTERNALDATE || it->att == FA_RFC822_SIZE ||
+			    it->att == FA_MODSEQ || it->att == FA_EMAILID || it->att == FA_THREADID;
+		if (whole && found < 0)
+			found = (int)i;
+		else if (!meta)
+			return -1;
+	}
+	return found;
+}
+
+/* "* n FETCH (meta... BODY[] {size}" CRLF, the message from its file
+ * (libevent sends it from there), ")" CRLF. 0, or -1 with *error_r. */
+static int fetch_streamed(struct session *s, struct fetch_ctx *fc, int item,
+			  const struct imap_fetch_msg *fm, const char **error_r)
+{
+	struct imap_fetch *rest = malloc(sizeof(*rest));
+	int fd = -1;
+	uint64_t size;
+	if (rest == NULL) {
+		*error_r = "Out of memory";
+		return -1;
+	}
+	*rest = *fc->f;
+	memmove(&rest->items[item], &rest->items[item + 1],
+		(rest->n - (size_t)item - 1) * sizeof(rest->items[0]));
+	rest->n--;
+	buffer_reset(&fc->out);
+	int r = imap_fetch_write(rest, fm, &fc->out, error_r);
+	free(rest);
+	if (r < 0)
+		return -1;
+	/* drop ")\r\n": the message item comes last */
+	fc->out.len -= 3;
+	if (store_message_open(s->sel->store, s->sel->id, fm->uid, &fd, &size, error_r) != STORE_OK)
+		return -1;
+	r = buffer_printf(&fc->out, "%s%s {%llu}\r\n", fc->f->n > 1 ? " " : "",
+			  fc->f->items[item].att == FA_RFC822 ? "RFC822" : "BODY[]",
+			  (unsigned long long)size);
+	if (r < 0) {
+		close(fd);
+		*error_r = "Response too big";
+		return -1;
+	}
+	out_buf(s, &fc->out);
+	struct evbuffer *o = bufferevent_get_output(s->bev);
+	if (size > 0 && evbuffer_add_file(o, fd, 0, (ev_off_t)size) < 0) {
+		close(fd);
+		*error_r = "Cannot send the message";
+		return -1;
+	}
+	if (size == 0)
+		close(fd);
+	out(s, ")\r\n");
+	s->msgs_read++;
+	s->bytes_read += size;
+	return 0;
+}
+
 static int fetch_cb(void *ctx, const struct store_message *m)
 {
 	struct fetch_ctx *fc = ctx;
@@ -93,6 +164,21 @@ static int fetch_cb(void *ctx, const struct store_message *m)
 	struct mime_result mr;
 	struct imap_fetch_part *parts = NULL;
 	bool have_simple = false, have_mime = false;
+	int whole = need == FETCH_NEED_ALL && m->size >= RD_IMAP_STREAM_MIN ?
+		    whole_message_item(fc->f) : -1;
+	if (whole >= 0) {
+		const char *serr;
+		if (fetch_streamed(s, fc, whole, &fm, &serr) < 0) {
+			fc->error = serr;
+			return 1;
+		}
+		if (out_pending(s) > RD_IMAP_MAX_PENDING_OUTPUT) {
+			fc->stopped = true;
+			fc->last_uid = m->uid;
+			return 1;
+		}
+		return 0;
+	}
 	if (need != FETCH_NEED_NOTHING) {
 		if (need != FETCH_NEED_WINDOW) {
 			off = 0;

@@ -95,6 +95,34 @@ static void cmd_create(struct session *s, const char *tag, const struct imap_arg
 {
 	char name[RD_STORE_MAX_MAILBOX_NAME + 2];
 	const char *err;
+	enum store_special_use su = STORE_SPECIAL_NONE;
+	struct imap_arg alone;   /* the name without what follows it */
+	/* RFC 6154 3: CREATE name (USE (\Drafts)) */
+	const struct imap_arg *params = args != NULL ? args->next : NULL;
+	if (params != NULL) {
+		const struct imap_arg *use = params->type == IMAP_ARG_LIST ? params->child : NULL;
+		const struct imap_arg *list = use != NULL ? use->next : NULL;
+		if (params->next != NULL || use == NULL || !imap_arg_is(use, "USE") ||
+		    list == NULL || list->type != IMAP_ARG_LIST || list->next != NULL) {
+			session_bad(s, tag, "Expected CREATE name [(USE (attributes))]");
+			return;
+		}
+		for (const struct imap_arg *a = list->child; a != NULL; a = a->next) {
+			enum store_special_use found = STORE_SPECIAL_NONE;
+			for (int k = STORE_SPECIAL_SENT; k <= STORE_SPECIAL_ARCHIVE; k++)
+				if (imap_arg_is(a, store_special_use_name((enum store_special_use)k)))
+					found = (enum store_special_use)k;
+			if (found == STORE_SPECIAL_NONE || su != STORE_SPECIAL_NONE) {
+				/* one of the attributes this store keeps, one only */
+				out(s, "%s NO [USEATTR] Special-use attribute not supported\r\n", tag);
+				return;
+			}
+			su = found;
+		}
+		alone = *args;
+		alone.next = NULL;
+		args = &alone;
+	}
 	if (one_name(s, tag, args, name, sizeof(name)) < 0)
 		return;
 	size_t n = strlen(name);
@@ -103,7 +131,7 @@ static void cmd_create(struct session *s, const char *tag, const struct imap_arg
 	if (!name_ok(s, tag, name))
 		return;
 	int64_t id;
-	int r = store_mailbox_create(s->w->store, name, STORE_SPECIAL_NONE, &id, &err);
+	int r = store_mailbox_create(s->w->store, name, su, &id, &err);
 	char oid[MAILBOXID_BUF];
 	if (r != STORE_OK) {
 		reply_store_error(s, tag, r, err);

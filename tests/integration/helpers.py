@@ -387,3 +387,16 @@ def users_server(users, password):
         d.remove()
     assert rc == 0, s.log()[-3000:]
     assert "role_crashed" not in s.log(), s.log()
+
+
+def check_golden(case, got, server):
+    """Compares a transcript with case's .ref (NAME.in -> NAME.ref); with
+    REDOUBT_GOLDEN_UPDATE set, a missing .ref is written first."""
+    ref = case[:-3] + ".ref"
+    if not os.path.exists(ref) and os.environ.get("REDOUBT_GOLDEN_UPDATE"):
+        with open(ref, "wb") as f:
+            f.write(got)
+    with open(ref, "rb") as f:
+        want = f.read()
+    assert got == want, "transcript differs:\n" + got.decode("utf-8", "replace")
+    assert "role_crashed" not in server.log()

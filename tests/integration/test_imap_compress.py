@@ -3,6 +3,7 @@ are raw DEFLATE. A client written here on Python's zlib (imaplib has no
 COMPRESS) logs in, compresses, and runs real commands; a decompression
 bomb (a few KiB that inflate to megabytes without a line end) gets the
 line cap, not the server's memory."""
+import re
 import socket
 import ssl
 import zlib
@@ -105,3 +106,44 @@ def test_garbage_after_compress_closes(conn):
     with pytest.raises((EOFError, OSError, zlib.error)):
         for _ in range(20):
             conn.line()
+
+
+def test_big_messages_stream_exactly_plain_and_compressed(conn):
+    # over 256 KiB, BODY[] and RFC822 go out from the message's file
+    import random
+    rnd = random.Random(7)
+    bodies = []
+    for i in range(6):
+        text = "".join(rnd.choice("abcdefghij \r\n") for _ in range(300000 + i * 1000))
+        msg = (f"Subject: big {i}\r\n\r\n" + text.replace("\r", "").replace("\n", "\r\n")
+               + "\r\n").encode()
+        bodies.append(msg)
+        conn.send(b"a%d APPEND INBOX {%d+}\r\n" % (i, len(msg)) + msg + b"\r\n")
+        assert b"APPENDUID" in conn.tagged(b"a%d" % i)[-1]
+    conn.send(b"s SELECT INBOX\r\n")
+    lines = conn.tagged(b"s")
+    total = int([ln for ln in lines if ln.endswith(b" EXISTS")][0].split()[1])
+    first = total - len(bodies) + 1
+
+    def fetch_all(tag, item, name):
+        conn.send(b"%s FETCH %d:* (UID %s)\r\n" % (tag, first, item))
+        got = []
+        while True:
+            ln = conn.line()
+            if ln.startswith(tag + b" "):
+                assert ln.startswith(tag + b" OK"), ln
+                return got
+            m = re.search(rb"%s \{(\d+)\}$" % re.escape(name), ln)
+            assert m, ln
+            n = int(m.group(1))
+            while len(conn.buf) < n:
+                conn._fill()
+            got.append(conn.buf[:n])
+            conn.buf = conn.buf[n:]
+            assert conn.line() == b")"
+
+    assert fetch_all(b"f", b"BODY.PEEK[]", b"BODY[]") == bodies
+    conn.compress()
+    assert fetch_all(b"g", b"RFC822", b"RFC822") == bodies
+    conn.send(b"h FETCH %d (FLAGS)\r\n" % first)
+    assert b"\\Seen" in conn.tagged(b"h")[0], "RFC822 sets \\Seen"

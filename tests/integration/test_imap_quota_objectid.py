@@ -83,3 +83,21 @@ def test_objectids_and_deleted_status(srv):
         assert ids[0] in data[0], data
     finally:
         m.logout()
+
+
+def test_create_special_use(srv):
+    m = login(srv)
+    try:
+        typ, data = m._simple_command("CREATE", "Outbox", "(USE (\\Sent))")
+        assert typ == "OK", data
+        typ, data = m._simple_command("LIST", "(SPECIAL-USE)", '""', "*")
+        names = m._untagged_response(typ, data, "LIST")[1]
+        assert any(b"Outbox" in n and b"\\Sent" in n for n in names), names
+        typ, data = m._simple_command("CREATE", "Odd", "(USE (\\Important))")
+        assert typ == "NO" and b"USEATTR" in data[0], data
+        with pytest.raises(imaplib.IMAP4.error, match="BAD"):
+            m._simple_command("CREATE", "Bad", "(FOO)")
+        typ, data = m.capability()
+        assert b"CREATE-SPECIAL-USE" in data[0]
+    finally:
+        m.logout()
