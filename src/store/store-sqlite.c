@@ -126,6 +126,12 @@ static const char *const sq_sql[SQ_STMT_COUNT] = {
 		"ORDER BY m.uid",
 	[SQ_VERSION_GET] = "SELECT COALESCE(MAX(version), 0) FROM schema_version",
 	[SQ_VERSION_SET] = "INSERT INTO schema_version(version) VALUES(?1)",
+	/* the mailbox row alone: what a session checks before each reply */
+	[SQ_MAILBOX_STATE] = "SELECT id, uidvalidity, uidnext, highestmodseq "
+		"FROM mailboxes WHERE name = ?1",
+	/* through the (mailbox_id, modseq) index: what changed since */
+	[SQ_MSG_CHANGED] = MSG_COLUMNS "WHERE mailbox_id = ?1 AND modseq > ?2 "
+		"ORDER BY uid",
 	[SQ_RECENT_GET] = "SELECT recent_uid, uidnext FROM mailboxes WHERE id = ?1",
 	[SQ_RECENT_SET] = "UPDATE mailboxes SET recent_uid = ?2 WHERE id = ?1",
 	[SQ_DELIVERED_GET] = "SELECT 1 FROM delivered WHERE key = ?1",
@@ -189,13 +195,16 @@ static const char *const migrations[] = {
 	 * positions (detail=none: about half the size, cheaper to fill), a
 	 * message's header and body are two rows (id * 2, id * 2 + 1), and
 	 * a search ANDs the needle's trigrams, then checks with LIKE that
-	 * the needle is there in one piece. */
+	 * the needle is there in one piece. Also: the expunge log indexed
+	 * by MODSEQ. */
 	"CREATE VIRTUAL TABLE text_index USING fts5(t, tokenize = 'trigram',"
 	" detail = 'none');"
 	"INSERT INTO text_index(rowid, t)"
 	" SELECT rowid * 2, head FROM message_search UNION ALL"
 	" SELECT rowid * 2 + 1, body FROM message_search;"
-	"DROP TABLE message_search;",
+	"DROP TABLE message_search;"
+	/* and the expunge log read by MODSEQ at every change check */
+	"CREATE INDEX expunged_modseq ON expunged(mailbox_id, modseq);",
 };
 #define MIGRATION_COUNT (sizeof(migrations) / sizeof(migrations[0]))
 
@@ -795,5 +804,7 @@ const struct store_ops store_sqlite_ops = {
 	.search_text = sq_search_text,
 	.expunged_since = sq_expunged_since,
 	.recent_claim = sq_recent_claim,
+	.mailbox_state = sq_mailbox_state,
+	.fetch_changed = sq_fetch_changed,
 	.gc = sq_gc,
 };
