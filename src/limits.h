@@ -393,5 +393,9 @@
  * file (libevent sends it) instead of through memory: a 50 MiB message
  * fetched by twenty sessions must not cost a gigabyte. */
 #define RD_IMAP_STREAM_MIN      (256u * 1024u)
+/* Trigrams of one SEARCH TEXT needle given to the index, spread over it:
+ * each must be present, so a few dozen leave only true candidates, and the
+ * query stays small for a 4 KiB needle. */
+#define RD_STORE_MAX_SEARCH_TRIGRAMS 48u
 
 #endif

@@ -122,6 +122,29 @@ static void mailbox_row(sqlite3_stmt *st, struct store_mailbox_info *mb)
 	mb->recent = (uint64_t)sqlite3_column_int64(st, 10);
 }
 
+int sq_mailbox_state(struct store *store, const char *name,
+		     struct store_mailbox_state *st_r, const char **error_r)
+{
+	struct store_sqlite *s = (struct store_sqlite *)store;
+	sqlite3_stmt *st;
+	int rc, ret;
+
+	name = canon_name(name);
+	if ((ret = check_name(name, error_r)) != STORE_OK)
+		return ret;
+	if ((st = sq_stmt(s, SQ_MAILBOX_STATE, error_r)) == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		st_r->id = sqlite3_column_int64(st, 0);
+		st_r->uidvalidity = (uint32_t)sqlite3_column_int64(st, 1);
+		st_r->uidnext = (uint32_t)sqlite3_column_int64(st, 2);
+		st_r->highestmodseq = (uint64_t)sqlite3_column_int64(st, 3);
+	}
+	return sq_row_result(s, st, rc, "no such mailbox", "mailbox state", error_r);
+}
+
 int sq_recent_claim(struct store *store, int64_t mailbox_id, uint32_t *first_r,
 		    uint32_t *last_r, const char **error_r)
 {

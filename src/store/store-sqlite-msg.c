@@ -912,3 +912,15 @@ fail:
 	store_copy_result_free(res);
 	return ret;
 }
+
+int sq_fetch_changed(struct store *store, int64_t mailbox_id, uint64_t since_modseq,
+		     store_message_cb *cb, void *ctx, const char **error_r)
+{
+	struct store_sqlite *s = (struct store_sqlite *)store;
+	sqlite3_stmt *st = sq_stmt(s, SQ_MSG_CHANGED, error_r);
+	if (st == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int64(st, 1, mailbox_id);
+	sqlite3_bind_int64(st, 2, since_modseq > INT64_MAX ? INT64_MAX : (int64_t)since_modseq);
+	return fetch_rows(s, st, cb, ctx, error_r);
+}

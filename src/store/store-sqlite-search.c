@@ -1,18 +1,24 @@
 /* store-sqlite-search.c: IMAP SEARCH TEXT / BODY from the FTS5 index,
  * and the expunge log read for QRESYNC (sq_expunged_since, at the end).
  *
- * message_search(head, body) uses the trigram tokenizer: every run of
- * three characters is a token, folded to lower case (Unicode simple
- * folding), so a quoted phrase of the needle's trigrams finds exactly the
- * texts holding the needle as a substring, case-insensitively, which is
- * what RFC 9051 6.4.4 asks of TEXT and BODY. The needle only ever reaches
- * SQLite as a bound value: inside an FTS5 string ("...") nothing is an
- * operator, the only escape is a doubled quote, so AND, NEAR(, * and ^
- * in a needle are plain text. A needle of one or two characters has no
- * trigram; then the texts of the mailbox are read one by one and matched
- * with LIKE (ASCII case folding only), the pattern's % _ \ escaped. */
+ * text_index(t) uses the trigram tokenizer: every run of three
+ * characters is a token, folded to lower case (Unicode simple folding),
+ * and keeps no positions (detail=none), which halves the index and its
+ * cost. Each message has two rows: id * 2 its header text, id * 2 + 1 its
+ * body. A needle is found as every one of its trigrams present (FTS5
+ * strings ANDed), then, when it is ASCII, checked with LIKE (ASCII case
+ * folding) to be there in one piece: exactly RFC 9051 6.4.4's
+ * case-insensitive substring. A non-ASCII needle, which LIKE cannot fold,
+ * is matched by its trigrams alone (Unicode folding; a text holding all
+ * of them apart would match too, which takes a contrived text). The
+ * needle only ever reaches SQLite as bound values: inside an FTS5 string
+ * ("...") nothing is an operator, the only escape is a doubled quote, so
+ * AND, NEAR(, * and ^ in a needle are plain text. A needle of one or two
+ * characters has no trigram; then the texts of the mailbox are read one
+ * by one and matched with LIKE, the pattern's % _ \ escaped. */
 #include "store/store-sqlite.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,28 +34,53 @@ static size_t utf8_chars(const char *s, size_t len)
 	return n;
 }
 
-/* prefix "needle" with each '"' doubled: an FTS5 phrase taken literally. */
-static char *fts_phrase(const char *prefix, const char *needle, size_t len)
+/* The needle's distinct trigrams as FTS5 strings joined by AND, at most
+ * RD_STORE_MAX_SEARCH_TRIGRAMS of them spread over the needle (every one
+ * is required, so a few well spread already leave few candidates). */
+static char *fts_trigrams(const char *needle, size_t len)
 {
-	size_t plen = strlen(prefix), size, o;
+	size_t starts[RD_STORE_MAX_SEARCH_NEEDLE + 1], n = 0, size;
 	char *q;
 
-	/* worst case every octet is a quote: 2 * len, plus quotes and NUL */
-	if (__builtin_mul_overflow(len, (size_t)2, &size) ||
-	    __builtin_add_overflow(size, plen + 3, &size) ||
-	    (q = malloc(size)) == NULL)
+	for (size_t i = 0; i < len; i++)
+		if (((unsigned char)needle[i] & 0xc0u) != 0x80u)
+			starts[n++] = i;
+	starts[n] = len;
+	if (n < 3)
 		return NULL;
-	memcpy(q, prefix, plen);
-	o = plen;
-	q[o++] = '"';
-	for (size_t i = 0; i < len; i++) {
-		if (needle[i] == '"')
-			q[o++] = '"';
-		q[o++] = needle[i];
+	size_t count = n - 2;
+	size_t take = count < RD_STORE_MAX_SEARCH_TRIGRAMS ? count : RD_STORE_MAX_SEARCH_TRIGRAMS;
+	/* each trigram: at most 12 octets, 24 with quotes doubled, plus its
+	 * quotes and " AND " */
+	if (__builtin_mul_overflow(take, (size_t)32, &size) ||
+	    (q = malloc(size + 1)) == NULL)
+		return NULL;
+	size_t o = 0;
+	for (size_t j = 0; j < take; j++) {
+		/* evenly from the first trigram to the last */
+		size_t k = take > 1 ? j * (count - 1) / (take - 1) : 0;
+		if (o > 0) {
+			memcpy(q + o, " AND ", 5);
+			o += 5;
+		}
+		q[o++] = '"';
+		for (size_t i = starts[k]; i < starts[k + 3]; i++) {
+			if (needle[i] == '"')
+				q[o++] = '"';
+			q[o++] = needle[i];
+		}
+		q[o++] = '"';
 	}
-	q[o++] = '"';
 	q[o] = '\0';
 	return q;
+}
+
+static bool is_ascii(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] >= 0x80u)
+			return false;
+	return true;
 }
 
 /* %needle% with \ % _ escaped by '\' (the statements say ESCAPE '\'). */
@@ -82,7 +113,7 @@ int sq_search_text(struct store *store, int64_t mailbox_id,
 	enum sq_stmt id;
 	sqlite3_stmt *st;
 	size_t cap = 0;
-	char *arg;
+	char *arg, *check = NULL;
 	int rc, ret = STORE_OK;
 
 	if (part != STORE_TEXT_ALL && part != STORE_TEXT_BODY) {
@@ -99,8 +130,12 @@ int sq_search_text(struct store *store, int64_t mailbox_id,
 		return STORE_OK;
 	if (utf8_chars(needle, needle_len) >= 3) {
 		id = SQ_SEARCH_MATCH;
-		arg = fts_phrase(part == STORE_TEXT_BODY ? "body : " : "",
-				 needle, needle_len);
+		arg = fts_trigrams(needle, needle_len);
+		if (arg != NULL && is_ascii(needle, needle_len) &&
+		    (check = like_pattern(needle, needle_len)) == NULL) {
+			free(arg);
+			arg = NULL;
+		}
 	} else {
 		id = part == STORE_TEXT_BODY ? SQ_SEARCH_LIKE_BODY :
 			SQ_SEARCH_LIKE_ALL;
@@ -116,6 +151,13 @@ int sq_search_text(struct store *store, int64_t mailbox_id,
 	}
 	sqlite3_bind_int64(st, 1, mailbox_id);
 	sqlite3_bind_text(st, 2, arg, -1, SQLITE_STATIC);
+	if (id == SQ_SEARCH_MATCH) {
+		if (check != NULL)
+			sqlite3_bind_text(st, 3, check, -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(st, 3);
+		sqlite3_bind_int(st, 4, part == STORE_TEXT_BODY);
+	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		uint32_t uid = (uint32_t)sqlite3_column_int64(st, 0);
 
@@ -128,6 +170,7 @@ int sq_search_text(struct store *store, int64_t mailbox_id,
 	/* the statement no longer points at arg once reset and unbound */
 	sqlite3_clear_bindings(st);
 	free(arg);
+	free(check);
 	if (ret != STORE_OK) {
 		free(uids_r->uids);
 		uids_r->uids = NULL;

@@ -48,6 +48,8 @@ enum sq_stmt {
 	SQ_EXPUNGED_SINCE,
 	SQ_RECENT_GET,
 	SQ_RECENT_SET,
+	SQ_MAILBOX_STATE,
+	SQ_MSG_CHANGED,
 	SQ_DELIVERED_GET,
 	SQ_DELIVERED_ADD,
 	SQ_DELIVERED_PRUNE,
@@ -144,6 +146,10 @@ int sq_expunge(struct store *s, int64_t mailbox_id, uint32_t uid_first,
 	       uint32_t uid_last, struct store_uids *expunged_r,
 	       const char **error_r);
 /* store-sqlite-search.c */
+int sq_mailbox_state(struct store *s, const char *name, struct store_mailbox_state *st_r,
+		     const char **error_r);
+int sq_fetch_changed(struct store *s, int64_t mailbox_id, uint64_t since_modseq,
+		     store_message_cb *cb, void *ctx, const char **error_r);
 int sq_recent_claim(struct store *s, int64_t mailbox_id, uint32_t *first_r,
 		    uint32_t *last_r, const char **error_r);
 int sq_expunged_since(struct store *s, int64_t mailbox_id, uint64_t modseq,

@@ -154,6 +154,18 @@ int store_search_text(struct store *s, int64_t mailbox_id,
 				   uids_r, error_r);
 }
 
+int store_mailbox_state(struct store *s, const char *name,
+			struct store_mailbox_state *st_r, const char **error_r)
+{
+	return s->ops->mailbox_state(s, name, st_r, error_r);
+}
+
+int store_fetch_changed(struct store *s, int64_t mailbox_id, uint64_t since_modseq,
+			store_message_cb *cb, void *ctx, const char **error_r)
+{
+	return s->ops->fetch_changed(s, mailbox_id, since_modseq, cb, ctx, error_r);
+}
+
 int store_recent_claim(struct store *s, int64_t mailbox_id, uint32_t *first_r,
 		       uint32_t *last_r, const char **error_r)
 {

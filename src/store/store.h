@@ -86,6 +86,14 @@ enum store_special_use {
 	STORE_SPECIAL_ARCHIVE,
 };
 
+/* The mailbox row alone, without the counts (store_mailbox_state). */
+struct store_mailbox_state {
+	int64_t id;
+	uint32_t uidvalidity;
+	uint32_t uidnext;
+	uint64_t highestmodseq;
+};
+
 struct store_mailbox_info {
 	int64_t id;
 	const char *name;          /* valid during the callback / until next call */
@@ -234,6 +242,10 @@ struct store_ops {
 			      struct store_uids *uids_r, const char **error_r);
 	int (*recent_claim)(struct store *s, int64_t mailbox_id, uint32_t *first_r,
 			    uint32_t *last_r, const char **error_r);
+	int (*mailbox_state)(struct store *s, const char *name,
+			     struct store_mailbox_state *st_r, const char **error_r);
+	int (*fetch_changed)(struct store *s, int64_t mailbox_id, uint64_t since_modseq,
+			     store_message_cb *cb, void *ctx, const char **error_r);
 };
 
 extern const struct store_ops store_sqlite_ops;
@@ -345,6 +357,15 @@ int store_search_text(struct store *s, int64_t mailbox_id,
 		      enum store_text_part part, const char *needle,
 		      size_t needle_len, struct store_uids *uids_r,
 		      const char **error_r);
+/* id, UIDVALIDITY, UIDNEXT and HIGHESTMODSEQ of a mailbox, from its row
+ * only: cheap whatever the mailbox holds (store_mailbox_get counts). */
+int store_mailbox_state(struct store *s, const char *name,
+			struct store_mailbox_state *st_r, const char **error_r);
+/* The messages of the mailbox whose MODSEQ is above since_modseq (flags
+ * changed, or arrived), ascending UID; the cost follows the changes, not
+ * the mailbox. Expunges are in store_expunged_since(). */
+int store_fetch_changed(struct store *s, int64_t mailbox_id, uint64_t since_modseq,
+			store_message_cb *cb, void *ctx, const char **error_r);
 /* IMAP4rev1 \Recent: the first session to see a message gets it. Claims
  * the UIDs from the last claim up to UIDNEXT-1 for the caller, in one
  * transaction, so two sessions never both get one; [*first_r, *last_r]

@@ -312,7 +312,9 @@ static void test_migration(void)
 
 	snprintf(path, sizeof(path), "%s/old/index.db", root);
 	CHECK(sqlite3_open(path, &db) == SQLITE_OK &&
-	      sqlite3_exec(db, "DROP TABLE message_search;"
+	      sqlite3_exec(db, "DROP TABLE text_index;"
+			   "DROP TABLE delivered;"
+			   "ALTER TABLE mailboxes DROP COLUMN recent_uid;"
 			   "CREATE VIRTUAL TABLE message_text USING fts5(body);"
 			   "INSERT INTO message_text(rowid, body) SELECT id,"
 			   " 'Subject: pre-migration' || char(10) ||"

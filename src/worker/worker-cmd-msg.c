@@ -700,7 +700,7 @@ static void cmd_copy(struct session *s, const char *tag, const struct imap_arg *
 		     bool move)
 {
 	char name[RD_STORE_MAX_MAILBOX_NAME + 1];
-	struct store_mailbox_info dst;
+	struct store_mailbox_state dst;
 	struct imap_range *ranges;
 	const char *err = NULL;
 	if (args == NULL || args->next == NULL || args->next->next != NULL) {
@@ -728,7 +728,7 @@ static void cmd_copy(struct session *s, const char *tag, const struct imap_arg *
 		return;
 	}
 	if (r == STORE_OK)
-		r = store_mailbox_get(ref.store, ref.name, &dst, &err);
+		r = store_mailbox_state(ref.store, ref.name, &dst, &err);
 	if (r == STORE_OK && ref.store != s->sel->store) {
 		/* between two owners' stores: read and append, one by one */
 		shared_copy(s, tag, ranges, n, &ref, &dst, uid, move);

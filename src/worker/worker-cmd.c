@@ -371,7 +371,7 @@ static void cmd_append(struct session *s, const char *tag, const struct imap_arg
 	char kwbuf[RD_STORE_MAX_KEYWORDS][RD_STORE_MAX_KEYWORD_LEN + 1];
 	const char *kws[RD_STORE_MAX_KEYWORDS];
 	struct store_append msg = { .internal_date = (int64_t)time(NULL) };
-	struct store_mailbox_info mb;
+	struct store_mailbox_state mb;   /* the row only: no counting per APPEND */
 	const char *err;
 	if (args == NULL || mailbox_arg(s, tag, args, name, sizeof(name)) < 0) {
 		if (args == NULL)
@@ -414,7 +414,7 @@ static void cmd_append(struct session *s, const char *tag, const struct imap_arg
 		return;
 	}
 	if (r == STORE_OK)
-		r = store_mailbox_get(ref.store, ref.name, &mb, &err);
+		r = store_mailbox_state(ref.store, ref.name, &mb, &err);
 	if (r == STORE_NOT_FOUND) {
 		out(s, "%s NO [TRYCREATE] No such mailbox\r\n", tag);
 		return;

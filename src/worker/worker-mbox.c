@@ -147,9 +147,9 @@ void mbox_vanished_earlier(struct session *s, const struct imap_range *ranges, s
 			   uint64_t modseq)
 {
 	struct selected *sel = s->sel;
-	struct store_mailbox_info info;
+	struct store_mailbox_state info;
 	const char *err;
-	if (store_mailbox_get(sel->store, sel->name, &info, &err) == STORE_OK &&
+	if (store_mailbox_state(sel->store, sel->name, &info, &err) == STORE_OK &&
 	    info.id == sel->id && info.highestmodseq <= modseq)
 		return;   /* nothing at all happened since the client's modseq */
 	struct uidset_out u = { .s = s, .prefix = "* VANISHED (EARLIER) " };
@@ -394,60 +394,60 @@ void mbox_note_modseq(struct selected *sel, uint32_t uid, uint64_t modseq)
 		sel->modseqs[seq - 1] = modseq;
 }
 
-struct flags_ctx {
+struct changed_rows {
 	struct session *s;
-	uint32_t seq;
+	uint32_t maxuid;      /* the map's last UID before: above it, new */
+	size_t old;
+	bool oom;
 };
 
-static int flags_cb(void *ctx, const struct store_message *m)
+static int changed_row_cb(void *ctx, const struct store_message *m)
 {
-	struct flags_ctx *fc = ctx;
-	mbox_write_flags(fc->s, fc->seq, m, true);
+	struct changed_rows *cr = ctx;
+	struct selected *sel = cr->s->sel;
+	if (m->uid > cr->maxuid) {
+		struct uidlist grow = { sel->uids, sel->modseqs, sel->count, sel->cap, 0, false };
+		int r = uidlist_add(&grow, m->uid, m->modseq);
+		sel->uids = grow.uids;
+		sel->modseqs = grow.modseqs;
+		sel->cap = grow.cap;
+		sel->count = grow.count;
+		if (r < 0) {
+			cr->oom = true;
+			return 1;
+		}
+		return 0;
+	}
+	uint32_t seq = mbox_seq(sel, m->uid);
+	/* what this session itself told the client is not said again */
+	if (seq == 0 || seq > cr->old || sel->modseqs[seq - 1] == m->modseq)
+		return 0;
+	sel->modseqs[seq - 1] = m->modseq;
+	mbox_write_flags(cr->s, seq, m, true);
 	return 0;
 }
 
-void mbox_sync(struct session *s, bool expunges)
+/* Takes the expunged UIDs out of the map, telling the client: EXPUNGE
+ * from the highest sequence number down (each number right when read),
+ * or one VANISHED of ascending UIDs with QRESYNC. */
+static void report_expunges(struct session *s, const struct store_uids *gone)
 {
 	struct selected *sel = s->sel;
-	struct store_mailbox_info info;
-	struct uidlist now;
-	const char *err;
-	if (sel == NULL)
-		return;
-	if (store_mailbox_get(sel->store, sel->name, &info, &err) != STORE_OK ||
-	    info.id != sel->id) {
-		/* deleted or renamed under us: nothing more to report */
-		return;
-	}
-	if (info.highestmodseq == sel->highestmodseq && info.uidnext == sel->uidnext &&
-	    info.messages == sel->messages)
-		return;
-	if (load_all(sel->store, sel->id, &now, &err) != STORE_OK)
-		return;
-	/* expunged: in the map, not in the store; reported from the highest
-	 * sequence number down so every number is right when it is read */
-	size_t j = now.count, kept = 0;
-	bool withheld = false;
-	/* with QRESYNC, one VANISHED (ascending UIDs) instead of EXPUNGEs */
 	struct uidset_out vanished = { .s = s, .prefix = "* VANISHED " };
 	buffer_init(&vanished.b, RD_IMAP_MAX_LINE);
-	for (size_t i = sel->count; i > 0; i--) {
-		uint32_t uid = sel->uids[i - 1];
-		while (j > 0 && now.uids[j - 1] > uid)
-			j--;
-		bool present = j > 0 && now.uids[j - 1] == uid;
-		if (present)
+	bool any = false;
+	for (size_t k = gone->count; k > 0; k--) {
+		uint32_t seq = mbox_seq(sel, gone->uids[k - 1]);
+		if (seq == 0)
 			continue;
-		if (!expunges) {
-			withheld = true;
-			continue;
-		}
 		if (!s->qresync)
-			out(s, "* %zu EXPUNGE\r\n", i);
+			out(s, "* %u EXPUNGE\r\n", seq);
 		/* marked for removal: store modseqs stay below INT64_MAX */
-		sel->modseqs[i - 1] = UINT64_MAX;
+		sel->modseqs[seq - 1] = UINT64_MAX;
+		any = true;
 	}
-	for (size_t i = 0; i < sel->count; i++) {
+	size_t kept = 0;
+	for (size_t i = 0; any && i < sel->count; i++) {
 		if (sel->modseqs[i] == UINT64_MAX) {
 			if (s->qresync)
 				uidset_add(&vanished, sel->uids[i], sel->uids[i]);
@@ -457,43 +457,59 @@ void mbox_sync(struct session *s, bool expunges)
 		sel->modseqs[kept] = sel->modseqs[i];
 		kept++;
 	}
+	if (any)
+		sel->count = kept;
 	uidset_end(&vanished);
-	sel->count = kept;
-	/* changed flags, then new messages */
-	uint32_t maxuid = sel->count > 0 ? sel->uids[sel->count - 1] : 0;
-	size_t old = sel->count;
-	for (size_t k = 0; k < now.count; k++) {
-		uint32_t uid = now.uids[k];
-		if (uid > maxuid) {
-			struct uidlist grow = { sel->uids, sel->modseqs, sel->count, sel->cap,
-						0, false };
-			int r = uidlist_add(&grow, uid, now.modseqs[k]);
-			sel->uids = grow.uids;
-			sel->modseqs = grow.modseqs;
-			sel->cap = grow.cap;
-			sel->count = grow.count;
-			if (r < 0)
-				break;
-			continue;
+}
+
+void mbox_sync(struct session *s, bool expunges)
+{
+	struct selected *sel = s->sel;
+	struct store_mailbox_state st;
+	const char *err;
+	if (sel == NULL)
+		return;
+	/* the mailbox row only: this runs before nearly every reply */
+	if (store_mailbox_state(sel->store, sel->name, &st, &err) != STORE_OK || st.id != sel->id)
+		return;   /* deleted or renamed under us: nothing more to report */
+	if (st.highestmodseq == sel->highestmodseq && st.uidnext == sel->uidnext &&
+	    (sel->expunge_from == 0 || !expunges))
+		return;
+	uint64_t since = sel->highestmodseq;
+	/* expunges first, from the store's expunge log: while a FETCH,
+	 * STORE or SEARCH runs they may not be told (RFC 9051 7.5.1), so
+	 * they wait, remembered from where */
+	uint64_t from = sel->expunge_from != 0 && sel->expunge_from < since ? sel->expunge_from :
+			since;
+	struct store_uids gone = { 0 };
+	if (store_expunged_since(sel->store, sel->id, from, 1, UINT32_MAX, &gone, &err) == STORE_OK) {
+		bool pending = false;
+		for (size_t k = 0; k < gone.count && !pending; k++)
+			pending = mbox_seq(sel, gone.uids[k]) != 0;
+		if (pending && !expunges) {
+			if (sel->expunge_from == 0 || from < sel->expunge_from)
+				sel->expunge_from = from;
+		} else {
+			if (pending)
+				report_expunges(s, &gone);
+			sel->expunge_from = 0;
 		}
-		uint32_t seq = mbox_seq(sel, uid);
-		if (seq == 0 || seq > old || sel->modseqs[seq - 1] == now.modseqs[k])
-			continue;
-		sel->modseqs[seq - 1] = now.modseqs[k];
-		struct flags_ctx fc = { s, seq };
-		(void)store_fetch(sel->store, sel->id, uid, uid, flags_cb, &fc, &err);
+		store_uids_free(&gone);
 	}
-	if (sel->count != old) {
+	/* then changed flags and new messages, by MODSEQ: the cost follows
+	 * what changed, not the mailbox's size */
+	struct changed_rows cr = { s, sel->count > 0 ? sel->uids[sel->count - 1] : 0, sel->count,
+				   false };
+	if (store_fetch_changed(sel->store, sel->id, since, changed_row_cb, &cr, &err) != STORE_OK ||
+	    cr.oom)
+		return;   /* looked at again next time: highestmodseq stays */
+	if (sel->count != cr.old) {
 		out(s, "* %zu EXISTS\r\n", sel->count);
 		if (!s->rev2 && !sel->readonly)
 			out(s, "* %zu RECENT\r\n", recent_update(s));
 	}
-	free(now.uids);
-	free(now.modseqs);
-	sel->uidnext = info.uidnext;
-	sel->messages = info.messages;
-	/* with expunges held back, look again next time */
-	sel->highestmodseq = withheld ? 0 : info.highestmodseq;
+	sel->uidnext = st.uidnext;
+	sel->highestmodseq = st.highestmodseq;
 }
 
 int mbox_uid_ranges(struct session *s, const char *tag, const struct imap_arg *set,

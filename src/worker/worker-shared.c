@@ -357,7 +357,7 @@ static int copy_one(struct session *s, const struct copy_item *it, const struct 
 }
 
 void shared_copy(struct session *s, const char *tag, const struct imap_range *ranges, int n,
-		 const struct mbref *dst, const struct store_mailbox_info *dstinfo, bool uid,
+		 const struct mbref *dst, const struct store_mailbox_state *dstinfo, bool uid,
 		 bool move)
 {
 	struct copy_list l = { .v = calloc(RD_STORE_MAX_BATCH, sizeof(struct copy_item)) };

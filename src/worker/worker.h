@@ -38,6 +38,7 @@ struct selected {
 	bool readonly;
 	uint32_t uidvalidity, uidnext;
 	uint64_t highestmodseq, messages;   /* for the cheap change check */
+	uint64_t expunge_from;  /* expunges since this MODSEQ not told yet, 0 none */
 	uint32_t *uids;
 	uint64_t *modseqs;
 	size_t count, cap;
@@ -187,7 +188,7 @@ void mailbox_objectid(struct session *s, const struct grant *g, int64_t mailbox_
 /* COPY / MOVE of ranges of the selected mailbox to dst in another store
  * (rights already checked): each message read and appended; replies. */
 void shared_copy(struct session *s, const char *tag, const struct imap_range *ranges, int n,
-		 const struct mbref *dst, const struct store_mailbox_info *dstinfo, bool uid,
+		 const struct mbref *dst, const struct store_mailbox_state *dstinfo, bool uid,
 		 bool move);
 
 /* worker-list.c */
