@@ -7,6 +7,7 @@
 #include "config/config.h"
 #include "queue/spool.h"
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -34,6 +35,9 @@ static void notify_text(uint32_t n, char *out, size_t len)
 
 static void print_env(const struct spool_env *e)
 {
+	/* a filing is not written to the envelope (the message leaves the
+	 * queue when every recipient has its copy), so "pending" may be a
+	 * recipient filed since the envelope was last written */
 	static const char *const states[] = { "pending", "delivered", "failed" };
 	char when[32];
 	time_t t = (time_t)e->arrived;
@@ -81,6 +85,13 @@ int cli_queue(int argc, char **argv)
 	int spool = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	snprintf(path, sizeof(path), "%s/spool/q", dir);
 	DIR *d = spool < 0 ? NULL : opendir(path);
+	if (d == NULL && errno == ENOENT) {
+		/* never served: the queue role makes spool/ at its first start */
+		if (spool >= 0)
+			close(spool);
+		printf("0 messages in the queue\n");
+		return CLI_OK;
+	}
 	if (d == NULL) {
 		fprintf(stderr, "redoubt queue: %s: cannot read it\n", path);
 		if (spool >= 0)
@@ -108,5 +119,8 @@ int cli_queue(int argc, char **argv)
 	closedir(d);
 	close(spool);
 	printf("%u message%s in the queue\n", n, n == 1 ? "" : "s");
+	if (n > 0)
+		printf("(a recipient filed since the envelope was last written still shows "
+		       "pending; the message leaves the queue when all are filed)\n");
 	return CLI_OK;
 }

@@ -863,7 +863,7 @@ static int handle_grant_set(struct master *m, struct child *c, uint32_t id,
 		char object[RD_MAX_ADDRESS + RD_STORE_MAX_MAILBOX_NAME + 2];
 		char detail[RD_MAX_ADDRESS + RD_RIGHTS_BUF + 2];
 		snprintf(object, sizeof(object), "%s/%s", owner, mailbox);
-		snprintf(detail, sizeof(detail), "%s %s", grantee, now);
+		snprintf(detail, sizeof(detail), "%s%s%s", grantee, now[0] ? " " : "", now);
 		struct audit_kv kv[] = { { "action", now[0] ? "grant_set" : "grant_remove" },
 					 { "object", object }, { "detail", detail },
 					 { "role", c->role }, { AUDIT_F_PRINCIPAL, c->principal } };

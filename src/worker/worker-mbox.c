@@ -311,8 +311,8 @@ int mbox_select(struct session *s, const char *name, bool readonly,
 		/* EXAMINE changes nothing: what no session claimed yet is
 		 * recent for it, without claiming */
 		if (readonly && info.recent > 0)
-			sel->recent[sel->nrecent++] = (struct imap_range){ info.recent_uid + 1,
-									   UINT32_MAX };
+			sel->recent[sel->nrecent++] = (struct imap_range){
+				info.recent_uid + 1, info.uidnext > 1 ? info.uidnext - 1 : 1 };
 		out(s, "* %zu EXISTS\r\n* %zu RECENT\r\n", sel->count, recent_update(s));
 		if (l.first_unseen > 0)
 			out(s, "* OK [UNSEEN %u] First unseen\r\n", l.first_unseen);

@@ -104,6 +104,21 @@ int mbox_resolve(struct session *s, const char *name, struct mbref *ref)
 	return STORE_NOT_FOUND;
 }
 
+void shared_refresh(struct session *s)
+{
+	struct grant *cur = &s->sel->grant;
+	for (size_t i = 0; i < s->w->grants.n; i++) {
+		const struct grant *g = &s->w->grants.v[i];
+		if (strcmp(g->owner, cur->owner) == 0 && strcmp(g->mailbox, cur->mailbox) == 0 &&
+		    strcmp(g->grantee, cur->grantee) == 0) {
+			memcpy(cur->rights, g->rights, sizeof(cur->rights));
+			return;
+		}
+	}
+	cur->rights[0] = '\0';
+	s->sel->readonly = true;
+}
+
 bool mbref_may(const struct grant *g, char right)
 {
 	return g == NULL || strchr(g->rights, right) != NULL;

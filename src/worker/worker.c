@@ -515,6 +515,11 @@ static void worker_ipc_cb(evutil_socket_t fd, short what, void *arg)
 				event_base_loopbreak(w->base);
 				return;
 			}
+			/* a selected shared mailbox takes its new rights now;
+			 * taken away: no rights at all until it is closed */
+			for (struct session *s = w->sessions; s != NULL; s = s->next)
+				if (s->sel != NULL && s->sel->shared)
+					shared_refresh(s);
 			continue;
 		}
 		char protocol[16], peer[64];

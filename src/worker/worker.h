@@ -181,6 +181,9 @@ void cmd_acl(struct session *s, const char *tag, const char *cmd, const struct i
 /* Master's answer to a SETACL/DELETEACL (IPC_GRANT_RESULT). */
 void acl_result(struct session *s, uint32_t status, const char *text);
 void shared_close_all(struct worker *w);
+/* The selected shared mailbox's rights from w->grants after master sent
+ * new ones (revoked: none, read-only). */
+void shared_refresh(struct session *s);
 /* RFC 8474 MAILBOXID of a mailbox (of the grant's store, or our own). */
 #define MAILBOXID_BUF 26
 void mailbox_objectid(struct session *s, const struct grant *g, int64_t mailbox_id,

@@ -274,6 +274,30 @@ def test_owner_shares_with_setacl(srv):
                for ln in r.stdout.splitlines()), r.stdout
 
 
+def test_revocation_reaches_a_selected_session(srv):
+    deliver(srv, ALICE, "for revocation")
+    wait_seen_in_inbox(srv, ALICE, 1)
+    grant(srv, "add", ALICE, "INBOX", BOB, "lrsw")
+    b = login(srv, BOB)
+    a = login(srv, ALICE)
+    try:
+        typ, data = b.select(f'"{SHARED}"')
+        assert typ == "OK"
+        typ, data = b.store("1", "+FLAGS", r"(\Flagged)")
+        assert typ == "OK"
+        typ, data = a.deleteacl("INBOX", BOB)
+        assert typ == "OK", data
+        # master told bob's worker before alice had her OK; a NOOP round
+        # trip makes sure that worker has read it (two sockets, one loop)
+        b.noop()
+        typ, data = b.store("1", "-FLAGS", r"(\Flagged)")
+        assert typ == "NO" and b"READ-ONLY" in data[0], (typ, data)
+        b.untagged_responses.pop("READ-ONLY", None)   # else imaplib refuses LOGOUT
+    finally:
+        a.logout()
+        b.logout()
+
+
 def test_worker_confined_to_granted_store_only(srv):
     alice = srv.data.store_id(ALICE)
     bob = srv.data.store_id(BOB)

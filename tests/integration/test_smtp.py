@@ -240,6 +240,7 @@ def test_max_recipients_above_100_is_honoured(fresh_data):
     fresh_data.write_conf(text)
     s = helpers.Server(fresh_data)
     try:
+        s.wait_log(r"event=queue_link_up", timeout=20)
         with smtplib.SMTP("127.0.0.1", s.ports["smtp"], timeout=20) as c:
             c.ehlo("client.example.org")
             c.mail("someone@example.org")
