@@ -398,4 +398,8 @@
  * query stays small for a 4 KiB needle. */
 #define RD_STORE_MAX_SEARCH_TRIGRAMS 48u
 
+/* Message octets `redoubt import` holds for one batch append: many small
+ * messages share their disk syncs, big ones do not sit in memory. */
+#define RD_IMPORT_BATCH_BYTES   (32u * 1024u * 1024u)
+
 #endif

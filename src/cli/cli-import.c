@@ -6,7 +6,10 @@
  * file reads nothing), Maildir paths go through import/maildir.c, which
  * never follows a link, and folder names pass two checks (the walker's and
  * the store's). Each message is parsed once (mime_parse, as deliver does)
- * and appended with its caches; every append is durable on its own. */
+ * and appended with its caches, up to RD_STORE_MAX_APPEND_BATCH messages
+ * (or RD_IMPORT_BATCH_BYTES) at a time with store_append_batch(), so the
+ * disk syncs are shared: what was committed is there after a crash, the
+ * batch being filed is not (run the import again for the rest). */
 #include "cli/cli-common.h"
 #include "import/mbox.h"
 #include "import/maildir.h"
@@ -55,6 +58,16 @@ struct importer {
 	bool bar_shown;
 	/* a store failure stops the import */
 	const char *fatal;
+	/* parsed messages waiting for the next batch append */
+	struct pending {
+		uint8_t *data;
+		size_t len;
+		unsigned flags;
+		int64_t date;
+		struct mime_result mr;
+		char what[128];
+	} *pend;
+	size_t npend, pend_bytes;
 };
 
 static double now_s(void)
@@ -114,48 +127,115 @@ static void skip(struct importer *im, const char *what, const char *reason)
 	im->reasons[i].count++;
 }
 
-/* Parse once, append with the caches. -1 only for a failure that stops
- * the import (the store cannot take more). */
+static void pending_free(struct importer *im)
+{
+	for (size_t i = 0; i < im->npend; i++) {
+		free(im->pend[i].data);
+		mime_result_free(&im->pend[i].mr);
+	}
+	im->npend = 0;
+	im->pend_bytes = 0;
+}
+
+static void store_append_of(const struct pending *p, struct store_append *a)
+{
+	const char *env, *bs, *preview, *text;
+	struct mime_result *mr = (struct mime_result *)&p->mr;
+	if (buffer_cstr(&mr->envelope, &env) < 0 || buffer_cstr(&mr->bodystructure, &bs) < 0 ||
+	    buffer_cstr(&mr->preview, &preview) < 0 || buffer_cstr(&mr->fulltext, &text) < 0)
+		env = bs = preview = text = NULL;
+	*a = (struct store_append){ .data = p->data, .size = p->len, .flags = p->flags,
+				    .internal_date = p->date, .envelope = env,
+				    .bodystructure = bs, .preview = preview, .fulltext = text };
+}
+
+/* Files the waiting messages with one batch; when the store refuses the
+ * batch for one of them (a cap), one by one, to skip just that one. -1
+ * only for a failure that stops the import. */
+static int pending_flush(struct importer *im)
+{
+	struct store_append a[RD_STORE_MAX_APPEND_BATCH];
+	uint32_t uids[RD_STORE_MAX_APPEND_BATCH];
+	uint64_t modseqs[RD_STORE_MAX_APPEND_BATCH];
+	const char *err;
+	int rc = 0;
+	if (im->npend == 0)
+		return 0;
+	for (size_t i = 0; i < im->npend; i++)
+		store_append_of(&im->pend[i], &a[i]);
+	int r = store_append_batch(im->us.store, im->mailbox_id, a, im->npend, uids, modseqs, &err);
+	if (r == STORE_OK) {
+		im->imported += im->npend;
+		im->bytes += im->pend_bytes;
+	} else if (r == STORE_LIMIT || r == STORE_INVALID) {
+		for (size_t i = 0; i < im->npend && rc == 0; i++) {
+			r = store_append(im->us.store, im->mailbox_id, &a[i], &uids[0], &modseqs[0],
+					 &err);
+			if (r == STORE_LIMIT || r == STORE_INVALID) {
+				skip(im, im->pend[i].what, err);
+			} else if (r != STORE_OK) {
+				im->fatal = err;
+				rc = -1;
+			} else {
+				im->imported++;
+				im->bytes += im->pend[i].len;
+			}
+		}
+	} else {
+		im->fatal = err;
+		rc = -1;
+	}
+	pending_free(im);
+	progress(im, false);
+	return rc;
+}
+
+/* Parse once and queue for the next batch. -1 only for a failure that
+ * stops the import (the store cannot take more). */
 static int import_one(struct importer *im, const char *what, unsigned flags, int64_t date)
 {
-	const char *err, *env, *bs, *preview, *text;
-	struct mime_result mr;
+	const char *err;
 	if (im->msg.len == 0) {
 		skip(im, what, "empty message");
 		return 0;
 	}
-	if (mime_parse(im->msg.data, im->msg.len, &mr, &err) < 0) {
-		mime_result_free(&mr);
+	if (im->pend == NULL &&
+	    (im->pend = calloc(RD_STORE_MAX_APPEND_BATCH, sizeof(*im->pend))) == NULL) {
+		im->fatal = "out of memory";
+		return -1;
+	}
+	struct pending *p = &im->pend[im->npend];
+	memset(p, 0, sizeof(*p));
+	if (mime_parse(im->msg.data, im->msg.len, &p->mr, &err) < 0) {
+		mime_result_free(&p->mr);
 		im->fatal = err;
 		return -1;
 	}
-	if (buffer_cstr(&mr.envelope, &env) < 0 || buffer_cstr(&mr.bodystructure, &bs) < 0 ||
-	    buffer_cstr(&mr.preview, &preview) < 0 || buffer_cstr(&mr.fulltext, &text) < 0)
-		env = bs = preview = text = NULL;
-	struct store_append a = { .data = im->msg.data, .size = im->msg.len, .flags = flags,
-				  .internal_date = date, .envelope = env, .bodystructure = bs,
-				  .preview = preview, .fulltext = text };
-	uint32_t uid;
-	uint64_t modseq;
-	int r = store_append(im->us.store, im->mailbox_id, &a, &uid, &modseq, &err);
-	mime_result_free(&mr);
-	if (r == STORE_LIMIT || r == STORE_INVALID) {
-		skip(im, what, err);
-		return 0;
-	}
-	if (r != STORE_OK) {
-		im->fatal = err;
+	if ((p->data = malloc(im->msg.len)) == NULL) {
+		mime_result_free(&p->mr);
+		im->fatal = "out of memory";
 		return -1;
 	}
-	im->imported++;
-	im->bytes += im->msg.len;
-	progress(im, false);
+	memcpy(p->data, im->msg.data, im->msg.len);
+	p->len = im->msg.len;
+	p->flags = flags;
+	p->date = date;
+	snprintf(p->what, sizeof(p->what), "%s", what);
+	im->npend++;
+	im->pend_bytes += p->len;
+	if (im->npend == RD_STORE_MAX_APPEND_BATCH || im->pend_bytes >= RD_IMPORT_BATCH_BYTES)
+		return pending_flush(im);
 	return 0;
 }
 
-/* The mailbox named name, created when missing. */
+/* The mailbox named name, created when missing; what waits for the
+ * previous one is filed first. */
 static int use_mailbox(struct importer *im, const char *name, const char **error_r)
 {
+	if (pending_flush(im) < 0) {
+		*error_r = im->fatal;
+		return -1;
+	}
 	struct store_mailbox_info info;
 	int r = store_mailbox_get(im->us.store, name, &info, error_r);
 	if (r == STORE_OK) {
@@ -444,6 +524,9 @@ int cli_import(int argc, char **argv)
 	im->tty = isatty(STDERR_FILENO) == 1;
 	im->start = im->last_shown = now_s();
 	r = S_ISDIR(st.st_mode) ? import_maildir(im, fd) : import_mbox(im, fd);
+	if (r == 0 && pending_flush(im) < 0)
+		r = -1;
+	pending_free(im);
 	close(fd);
 	if (im->fatal != NULL) {
 		bar_clear(im);
@@ -456,6 +539,7 @@ out:
 	cli_user_store_close(&im->us);
 	buffer_free(&im->msg);
 	free(im->raw);
+	free(im->pend);
 	free(im);
 	return rc;
 }
