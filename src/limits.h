@@ -250,13 +250,10 @@
  * one store commit): at least one message is always taken, more only
  * below this, so a burst of 50 MiB messages does not sit in memory. */
 #define RD_DELIVER_BATCH_BYTES  (32u * 1024u * 1024u)
-/* Deliver children running at once: two cores, fsync-bound work. */
-#define RD_QUEUE_MAX_DELIVERIES 8u
 /* Deliveries the queue has handed to master and not yet seen answered,
  * over all stores. Deliver files what waits for it as one batch, so this
- * bounds the batch size: larger than RD_QUEUE_MAX_DELIVERIES (which it
- * replaces in the queue: there is one process per store now, not one per
- * delivery), below master's 64 slots so a restarted queue finds room. */
+ * bounds the batch size (there is one deliver process per store, not one
+ * per delivery), below master's 64 slots so a restarted queue finds room. */
 #define RD_QUEUE_DELIVERY_WINDOW 48u
 /* Seconds before a temporarily failed local delivery is retried, and how
  * long a message may stay before it is given up (RFC 5321 4.5.4.1 asks

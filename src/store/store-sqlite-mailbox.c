@@ -122,6 +122,22 @@ static void mailbox_row(sqlite3_stmt *st, struct store_mailbox_info *mb)
 	mb->recent = (uint64_t)sqlite3_column_int64(st, 10);
 }
 
+/* A statement looking a mailbox up by name, the name canonical (INBOX)
+ * and checked, bound as ?1. */
+static int by_name(struct store_sqlite *s, enum sq_stmt id, const char **name,
+		   sqlite3_stmt **st_r, const char **error_r)
+{
+	int ret;
+
+	*name = canon_name(*name);
+	if ((ret = check_name(*name, error_r)) != STORE_OK)
+		return ret;
+	if ((*st_r = sq_stmt(s, id, error_r)) == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_text(*st_r, 1, *name, -1, SQLITE_STATIC);
+	return STORE_OK;
+}
+
 int sq_mailbox_state(struct store *store, const char *name,
 		     struct store_mailbox_state *st_r, const char **error_r)
 {
@@ -129,12 +145,8 @@ int sq_mailbox_state(struct store *store, const char *name,
 	sqlite3_stmt *st;
 	int rc, ret;
 
-	name = canon_name(name);
-	if ((ret = check_name(name, error_r)) != STORE_OK)
+	if ((ret = by_name(s, SQ_MAILBOX_STATE, &name, &st, error_r)) != STORE_OK)
 		return ret;
-	if ((st = sq_stmt(s, SQ_MAILBOX_STATE, error_r)) == NULL)
-		return STORE_ERROR;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		st_r->id = sqlite3_column_int64(st, 0);
@@ -201,12 +213,8 @@ int sq_mailbox_get(struct store *store, const char *name,
 	sqlite3_stmt *st;
 	int rc, ret;
 
-	name = canon_name(name);
-	if ((ret = check_name(name, error_r)) != STORE_OK)
+	if ((ret = by_name(s, SQ_MAILBOX_BY_NAME, &name, &st, error_r)) != STORE_OK)
 		return ret;
-	if ((st = sq_stmt(s, SQ_MAILBOX_BY_NAME, error_r)) == NULL)
-		return STORE_ERROR;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 9, STORE_FLAG_SEEN);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {

@@ -289,7 +289,6 @@ int mbox_select(struct session *s, const char *name, bool readonly,
 	sel->uidvalidity = info.uidvalidity;
 	sel->uidnext = info.uidnext;
 	sel->highestmodseq = info.highestmodseq;
-	sel->messages = info.messages;
 	sel->uids = l.uids;
 	sel->modseqs = l.modseqs;
 	sel->count = l.count;

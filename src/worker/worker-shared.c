@@ -323,8 +323,8 @@ struct copy_item {
 };
 
 struct copy_list {
-	struct copy_item *v;
-	size_t n;
+	struct copy_item *v;   /* grows with the range */
+	size_t n, cap;
 	bool over, oom;
 };
 
@@ -334,6 +334,16 @@ static int copy_collect_cb(void *ctx, const struct store_message *m)
 	if (l->n >= RD_STORE_MAX_BATCH) {
 		l->over = true;
 		return 1;
+	}
+	if (l->n == l->cap) {
+		size_t ncap = l->cap ? l->cap * 2 : 64;
+		struct copy_item *v = realloc(l->v, ncap * sizeof(*v));
+		if (v == NULL) {
+			l->oom = true;
+			return 1;
+		}
+		l->v = v;
+		l->cap = ncap;
 	}
 	struct copy_item *it = &l->v[l->n];
 	if ((it->keywords = strdup(m->keywords)) == NULL) {
@@ -375,9 +385,9 @@ void shared_copy(struct session *s, const char *tag, const struct imap_range *ra
 		 const struct mbref *dst, const struct store_mailbox_state *dstinfo, bool uid,
 		 bool move)
 {
-	struct copy_list l = { .v = calloc(RD_STORE_MAX_BATCH, sizeof(struct copy_item)) };
+	struct copy_list l = { 0 };
 	const char *err = "Out of memory";
-	int r = l.v == NULL ? STORE_ERROR : STORE_OK;
+	int r = STORE_OK;
 	for (int i = 0; i < n && r == STORE_OK && !l.over && !l.oom; i++)
 		r = store_fetch(s->sel->store, s->sel->id, ranges[i].lo, ranges[i].hi,
 				copy_collect_cb, &l, &err);

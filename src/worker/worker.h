@@ -37,7 +37,7 @@ struct selected {
 	int64_t id;
 	bool readonly;
 	uint32_t uidvalidity, uidnext;
-	uint64_t highestmodseq, messages;   /* for the cheap change check */
+	uint64_t highestmodseq;   /* with uidnext: the cheap change check */
 	uint64_t expunge_from;  /* expunges since this MODSEQ not told yet, 0 none */
 	uint32_t *uids;
 	uint64_t *modseqs;
