@@ -497,18 +497,26 @@ static int fetch_rows(struct store_sqlite *s, sqlite3_stmt *st,
 	struct store_message m;
 	int rc;
 
+	/* SQ_MSG_STATE has the first three columns only: the rest stay
+	 * 0, NULL and "" */
+	bool full = sqlite3_column_count(st) > 3;
+
+	memset(&m, 0, sizeof(m));
+	m.keywords = "";
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *kw = (const char *)sqlite3_column_text(st, 3);
 		m.uid = (uint32_t)sqlite3_column_int64(st, 0);
 		m.modseq = (uint64_t)sqlite3_column_int64(st, 1);
 		m.flags = (unsigned)sqlite3_column_int(st, 2) & STORE_FLAGS_ALL;
-		m.keywords = kw != NULL ? kw : "";
-		m.internal_date = sqlite3_column_int64(st, 4);
-		m.size = (uint64_t)sqlite3_column_int64(st, 5);
-		m.blob_id = (const char *)sqlite3_column_text(st, 6);
-		m.envelope = (const char *)sqlite3_column_text(st, 7);
-		m.bodystructure = (const char *)sqlite3_column_text(st, 8);
-		m.preview = (const char *)sqlite3_column_text(st, 9);
+		if (full) {
+			const char *kw = (const char *)sqlite3_column_text(st, 3);
+			m.keywords = kw != NULL ? kw : "";
+			m.internal_date = sqlite3_column_int64(st, 4);
+			m.size = (uint64_t)sqlite3_column_int64(st, 5);
+			m.blob_id = (const char *)sqlite3_column_text(st, 6);
+			m.envelope = (const char *)sqlite3_column_text(st, 7);
+			m.bodystructure = (const char *)sqlite3_column_text(st, 8);
+			m.preview = (const char *)sqlite3_column_text(st, 9);
+		}
 		if (cb(ctx, &m) != 0) {
 			rc = SQLITE_DONE;
 			break;
@@ -911,6 +919,18 @@ fail:
 	sq_rollback(s);
 	store_copy_result_free(res);
 	return ret;
+}
+
+int sq_fetch_state(struct store *store, int64_t mailbox_id, store_message_cb *cb,
+		   void *ctx, const char **error_r)
+{
+	struct store_sqlite *s = (struct store_sqlite *)store;
+	sqlite3_stmt *st = sq_stmt(s, SQ_MSG_STATE, error_r);
+
+	if (st == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int64(st, 1, mailbox_id);
+	return fetch_rows(s, st, cb, ctx, error_r);
 }
 
 int sq_fetch_changed(struct store *store, int64_t mailbox_id, uint64_t since_modseq,

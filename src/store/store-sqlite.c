@@ -137,6 +137,9 @@ static const char *const sq_sql[SQ_STMT_COUNT] = {
 	[SQ_DELIVERED_GET] = "SELECT 1 FROM delivered WHERE key = ?1",
 	[SQ_DELIVERED_ADD] = "INSERT INTO delivered(key, at) VALUES(?1, ?2)",
 	[SQ_DELIVERED_PRUNE] = "DELETE FROM delivered WHERE at < ?1",
+	/* from the messages_state index alone (schema step 6) */
+	[SQ_MSG_STATE] = "SELECT uid, modseq, flags FROM messages "
+		"INDEXED BY messages_state WHERE mailbox_id = ?1 ORDER BY uid",
 	[SQ_EXPUNGED_SINCE] = "SELECT uid FROM expunged WHERE mailbox_id = ?1 "
 		"AND modseq > ?2 AND uid BETWEEN ?3 AND ?4 ORDER BY uid",
 };
@@ -205,6 +208,13 @@ static const char *const migrations[] = {
 	"DROP TABLE message_search;"
 	/* and the expunge log read by MODSEQ at every change check */
 	"CREATE INDEX expunged_modseq ON expunged(mailbox_id, modseq);",
+	/* 6: what SELECT and STATUS read of every message (UID, MODSEQ,
+	 * flags, size) in an index of their own, so listing or counting a
+	 * mailbox reads a few narrow index pages instead of every row with
+	 * its cached envelope and bodystructure: SELECT of 10,000 messages
+	 * read ~20 MiB of table before. */
+	"CREATE INDEX messages_state ON messages(mailbox_id, uid, modseq, flags,"
+	" size);",
 };
 #define MIGRATION_COUNT (sizeof(migrations) / sizeof(migrations[0]))
 
@@ -482,6 +492,9 @@ fail:
  * built only from the trusted root and a validated id, SQLITE_OPEN_NOFOLLOW
  * refuses a symlinked file, and the dev/ino check afterwards proves SQLite
  * opened the file inside the directory we hold open. */
+#define STORE_STR_(x) #x
+#define STORE_STR(x) STORE_STR_(x)
+
 static int sq_db_open(struct store_sqlite *s, const char *root,
 		      const char *dirname, bool create, const char **error_r)
 {
@@ -531,7 +544,9 @@ static int sq_db_open(struct store_sqlite *s, const char *root,
 	 * on every commit; one fsync per transaction is the price. */
 	if (sq_exec(s, "PRAGMA synchronous=FULL", "pragma", error_r) < 0 ||
 	    sq_exec(s, "PRAGMA temp_store=MEMORY", "pragma", error_r) < 0 ||
-	    sq_exec(s, "PRAGMA foreign_keys=ON", "pragma", error_r) < 0)
+	    sq_exec(s, "PRAGMA foreign_keys=ON", "pragma", error_r) < 0 ||
+	    sq_exec(s, "PRAGMA mmap_size=" STORE_STR(RD_STORE_MMAP_BYTES), "pragma",
+		    error_r) < 0)
 		return STORE_ERROR;
 	return migrate(s, error_r);
 }
@@ -806,5 +821,6 @@ const struct store_ops store_sqlite_ops = {
 	.recent_claim = sq_recent_claim,
 	.mailbox_state = sq_mailbox_state,
 	.fetch_changed = sq_fetch_changed,
+	.fetch_state = sq_fetch_state,
 	.gc = sq_gc,
 };

@@ -53,6 +53,7 @@ enum sq_stmt {
 	SQ_DELIVERED_GET,
 	SQ_DELIVERED_ADD,
 	SQ_DELIVERED_PRUNE,
+	SQ_MSG_STATE,
 	SQ_STMT_COUNT
 };
 
@@ -148,6 +149,8 @@ int sq_expunge(struct store *s, int64_t mailbox_id, uint32_t uid_first,
 /* store-sqlite-search.c */
 int sq_mailbox_state(struct store *s, const char *name, struct store_mailbox_state *st_r,
 		     const char **error_r);
+int sq_fetch_state(struct store *s, int64_t mailbox_id, store_message_cb *cb,
+		  void *ctx, const char **error_r);
 int sq_fetch_changed(struct store *s, int64_t mailbox_id, uint64_t since_modseq,
 		     store_message_cb *cb, void *ctx, const char **error_r);
 int sq_recent_claim(struct store *s, int64_t mailbox_id, uint32_t *first_r,

@@ -160,6 +160,12 @@ int store_mailbox_state(struct store *s, const char *name,
 	return s->ops->mailbox_state(s, name, st_r, error_r);
 }
 
+int store_fetch_state(struct store *s, int64_t mailbox_id, store_message_cb *cb,
+		      void *ctx, const char **error_r)
+{
+	return s->ops->fetch_state(s, mailbox_id, cb, ctx, error_r);
+}
+
 int store_fetch_changed(struct store *s, int64_t mailbox_id, uint64_t since_modseq,
 			store_message_cb *cb, void *ctx, const char **error_r)
 {

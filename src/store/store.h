@@ -246,6 +246,8 @@ struct store_ops {
 			     struct store_mailbox_state *st_r, const char **error_r);
 	int (*fetch_changed)(struct store *s, int64_t mailbox_id, uint64_t since_modseq,
 			     store_message_cb *cb, void *ctx, const char **error_r);
+	int (*fetch_state)(struct store *s, int64_t mailbox_id, store_message_cb *cb,
+			   void *ctx, const char **error_r);
 };
 
 extern const struct store_ops store_sqlite_ops;
@@ -318,6 +320,12 @@ int store_append_batch(struct store *s, int64_t mailbox_id,
 int store_fetch(struct store *s, int64_t mailbox_id, uint32_t uid_first,
 		uint32_t uid_last, store_message_cb *cb, void *ctx,
 		const char **error_r);
+/* Every message of the mailbox, ascending UID, with only uid, modseq and
+ * flags filled in (keywords "", the rest 0 or NULL): what a session keeps
+ * of a selected mailbox, read from an index of its own, so it costs a
+ * fraction of store_fetch over the same messages. */
+int store_fetch_state(struct store *s, int64_t mailbox_id, store_message_cb *cb,
+		      void *ctx, const char **error_r);
 /* A read-only fd on the immutable raw message; the caller closes it (and
  * may mmap it). Nothing is read into memory here. */
 int store_message_open(struct store *s, int64_t mailbox_id, uint32_t uid,

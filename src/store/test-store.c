@@ -280,6 +280,17 @@ static void test_uid_modseq(void)
 	c = fetch_all(s, inbox);
 	CHECK(c.keywords[1][0] == '\0' && c.keywords[2][0] == '\0' &&
 	      strcmp(c.keywords[0], "A b") == 0, "keyword removed where set");
+	{
+		/* the narrow listing SELECT uses agrees with the full one */
+		struct collect st = { .n = 0 };
+		CHECK(store_fetch_state(s, inbox, collect_cb, &st, &err) == STORE_OK &&
+		      st.n == c.n, "fetch_state lists every message");
+		bool same = st.n == c.n;
+		for (size_t i = 0; same && i < c.n && i < 64; i++)
+			same = st.uids[i] == c.uids[i] && st.modseqs[i] == c.modseqs[i] &&
+				st.flags[i] == c.flags[i] && st.keywords[i][0] == '\0';
+		CHECK(same, "fetch_state: same UIDs, MODSEQs and flags, no keywords");
+	}
 	ch = (struct store_flag_change){ STORE_FLAGS_ADD, 0x40, NULL, 0 };
 	CHECK(store_flags_update(s, inbox, 1, 1, &ch, NULL, NULL, NULL, &err) ==
 	      STORE_INVALID, "unknown flag bit refused");

@@ -52,7 +52,7 @@ static int load_cb(void *ctx, const struct store_message *m)
 static int load_all(struct store *st, int64_t id, struct uidlist *l, const char **error_r)
 {
 	memset(l, 0, sizeof(*l));
-	int r = store_fetch(st, id, 1, UINT32_MAX, load_cb, l, error_r);
+	int r = store_fetch_state(st, id, load_cb, l, error_r);
 	if (r == STORE_OK && l->oom) {
 		*error_r = "Out of memory";
 		r = STORE_ERROR;
