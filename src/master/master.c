@@ -28,7 +28,13 @@
 enum child_kind { CK_SMTP, CK_IMAP, CK_HTTP, CK_AUTH, CK_QUEUE, CK_WORKER, CK_DELIVER };
 #define NFIXED 5
 #define MAX_DELIVERIES 64
-#define DELIVER_MAX_PENDING 32
+/* Deliveries held for a deliver process that is still starting: all the
+ * queue may have in flight, since after a restart or a crash its whole
+ * window goes to one store at once; fewer, and the rest were answered
+ * "try later" and waited RD_QUEUE_RETRY_S for nothing. */
+#define DELIVER_MAX_PENDING ((int)RD_QUEUE_DELIVERY_WINDOW)
+_Static_assert(RD_QUEUE_DELIVERY_WINDOW <= MAX_DELIVERIES,
+	       "master tracks every delivery the queue may have in flight");
 
 #define WORKER_MAX_PENDING 16
 

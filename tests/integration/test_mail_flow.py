@@ -500,3 +500,80 @@ def test_kill_9_during_data_loses_nothing_and_shows_nothing(fresh_server, role):
     assert smtp.sendmail("a@example.org", [ALICE], MSG.format(subject="after")) == {}
     smtp.quit()
     assert wait_count(s, 2) == 2
+
+
+def deliver_pids(server):
+    """The server's deliver processes (its own process group)."""
+    pids = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/cmdline", "rb") as f:
+                argv = f.read().split(b"\0")
+            if argv[1:3] == [b"role", b"deliver"] and os.getpgid(int(d)) == server.proc.pid:
+                pids.append(int(d))
+        except (OSError, IndexError):
+            pass
+    return pids
+
+
+def test_deliver_killed_mid_batch_files_each_message_once(fresh_data):
+    """kill -9 of deliver while batches are being filed: what it had
+    committed but not yet answered is retried by the queue and recognised
+    by its delivery key, so after a restart every message is there once."""
+    import threading
+    s = helpers.Server(fresh_data)
+    errors, done, kills = [], threading.Event(), []
+
+    def sender(n):
+        try:
+            c = smtp_session(s)
+            for i in range(10):
+                c.sendmail(f"s{n}@example.org", [ALICE], MSG.format(subject=f"m{n}-{i}"))
+            c.quit()
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(repr(e))
+
+    def killer():
+        while not done.is_set():
+            for pid in deliver_pids(s):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                    kills.append(pid)
+                except OSError:
+                    pass
+            time.sleep(0.003)
+
+    k = threading.Thread(target=killer)
+    k.start()
+    threads = [threading.Thread(target=sender, args=(n,)) for n in range(6)]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+    finally:
+        done.set()
+        k.join(10)
+    assert not errors, errors[:3]
+    assert kills, "no deliver process was caught: the test proved nothing"
+    got = inbox_count(s)
+    s.stop()
+    # restarted, the queue delivers what is pending at once
+    s2 = helpers.Server(fresh_data)
+    try:
+        n2 = wait_count(s2, 60, timeout=30)
+        assert n2 == 60, f"{got} filed before the restart"
+        time.sleep(1)
+        assert inbox_count(s2) == 60, "each message exactly once"
+        m = imaplib.IMAP4_SSL("127.0.0.1", s2.ports["imaps"], ssl_context=helpers.tls_context())
+        m.login(ALICE, ALICE_PW)
+        m.select("INBOX")
+        typ, data = m.fetch("1:*", "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+        subjects = sorted(re.findall(rb"Subject: (m\d+-\d+)", b"".join(
+            p[1] for p in data if isinstance(p, tuple))))
+        m.logout()
+        assert subjects == sorted(f"m{n}-{i}".encode() for n in range(6) for i in range(10))
+    finally:
+        s2.stop()
