@@ -209,12 +209,6 @@
 /* Milliseconds a store waits for another process's write transaction
  * (worker vs. deliver) before giving up with "store busy". */
 #define RD_STORE_BUSY_TIMEOUT_MS 5000u
-/* Octets of index.db a store reads through a memory map instead of
- * pread() (SQLite's mmap_size; a decimal literal, it is pasted into the
- * PRAGMA): address space, not memory, since only pages touched are
- * mapped, and big enough for a mailbox of a few hundred thousand
- * messages. Page reads were a third of a busy worker's CPU. */
-#define RD_STORE_MMAP_BYTES     1073741824
 /* UIDs one copy/move/expunge may touch: bounds the result arrays; a client
  * with a bigger mailbox works in chunks. */
 #define RD_STORE_MAX_BATCH      (1u << 20)

@@ -492,9 +492,6 @@ fail:
  * built only from the trusted root and a validated id, SQLITE_OPEN_NOFOLLOW
  * refuses a symlinked file, and the dev/ino check afterwards proves SQLite
  * opened the file inside the directory we hold open. */
-#define STORE_STR_(x) #x
-#define STORE_STR(x) STORE_STR_(x)
-
 static int sq_db_open(struct store_sqlite *s, const char *root,
 		      const char *dirname, bool create, const char **error_r)
 {
@@ -544,9 +541,7 @@ static int sq_db_open(struct store_sqlite *s, const char *root,
 	 * on every commit; one fsync per transaction is the price. */
 	if (sq_exec(s, "PRAGMA synchronous=FULL", "pragma", error_r) < 0 ||
 	    sq_exec(s, "PRAGMA temp_store=MEMORY", "pragma", error_r) < 0 ||
-	    sq_exec(s, "PRAGMA foreign_keys=ON", "pragma", error_r) < 0 ||
-	    sq_exec(s, "PRAGMA mmap_size=" STORE_STR(RD_STORE_MMAP_BYTES), "pragma",
-		    error_r) < 0)
+	    sq_exec(s, "PRAGMA foreign_keys=ON", "pragma", error_r) < 0)
 		return STORE_ERROR;
 	return migrate(s, error_r);
 }
