@@ -76,14 +76,15 @@ static void status_write(struct session *s, const char *name, const struct imap_
 	(void)buffer_append_str(&b, " (");
 	struct mbref ref = { 0 };
 	struct deleted_count del = { 0 };
-	bool resolved = false, counted = false;
+	bool resolved = mbox_resolve(s, name, &ref) == STORE_OK, counted = false;
+	/* counts of another principal's mailbox are an access to it too
+	 * (ARCHITECTURE rule 5): on the owner's record, like SELECT */
+	if (resolved && ref.grant != NULL)
+		shared_audit(s, ref.grant, "status", 0, 0);
 	for (const struct imap_arg *a = items->child; a != NULL; a = a->next) {
 		const char *sp = a == items->child ? "" : " ";
 		unsigned long long v;
 		const char *err;
-		if (!resolved && (imap_arg_is(a, "MAILBOXID") || imap_arg_is(a, "DELETED") ||
-				  imap_arg_is(a, "DELETED-STORAGE")))
-			resolved = mbox_resolve(s, name, &ref) == STORE_OK;
 		if (imap_arg_is(a, "MAILBOXID")) {
 			char oid[MAILBOXID_BUF];
 			mailbox_objectid(s, ref.grant, mb->id, oid);

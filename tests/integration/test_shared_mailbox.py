@@ -171,6 +171,21 @@ def test_bob_reading_alice_is_audited_under_alice(srv):
     assert run("audit", "verify", "--data", srv.data.path).returncode == 0
 
 
+def test_status_on_a_shared_mailbox_is_audited_under_the_owner(srv):
+    m = login(srv, BOB)
+    try:
+        typ, data = m.status(f'"{SHARED}"', "(MESSAGES UNSEEN)")
+        assert typ == "OK", data
+    finally:
+        m.logout()
+    r = run("audit", "report", "--data", srv.data.path, "--user", ALICE)
+    assert r.returncode == 0, r.stderr
+    assert any(BOB in ln and "OTHER PRINCIPAL asked the counts of INBOX of " + ALICE in ln
+               for ln in r.stdout.splitlines()), r.stdout
+    # a STATUS is not an opening
+    assert "1 openings by other principals" in r.stdout, r.stdout
+
+
 def test_full_rights_and_revocation(srv):
     grant(srv, "add", ALICE, "INBOX", BOB, "lrswitea")
     m = login(srv, BOB)
