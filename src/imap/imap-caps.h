@@ -5,9 +5,10 @@
  * names, ESEARCH for SEARCH, LIST in SELECT's answer, no RECENT).
  * APPENDLIMIT has no value here:
  * login advertises before the worker's configured limit is known, so
- * the limit is in STATUS (RFC 7889 3.2). ACL: rights are read with
- * MYRIGHTS/GETACL/LISTRIGHTS and set by the operator (SETACL answers NO);
- * QUOTA has one root, the principal's store. */
+ * the limit is in STATUS (RFC 7889 3.2). ACL: MYRIGHTS/GETACL/LISTRIGHTS,
+ * and SETACL/DELETEACL by the owner (or an "a" holder), which master
+ * writes to the directory and audits; QUOTA has one root, the
+ * principal's store. */
 #ifndef RD_IMAP_CAPS_H
 #define RD_IMAP_CAPS_H
 #define IMAP_POST_AUTH_CAPS \
