@@ -524,6 +524,16 @@ static int sq_db_open(struct store_sqlite *s, const char *root,
 	 * functions with side effects. */
 	sqlite3_db_config(s->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
 	sqlite3_db_config(s->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
+	/* 16 KiB pages for a new store (a page size is fixed once the file
+	 * is in WAL mode): the text index's pages are written between the
+	 * messages table's as mail arrives, so reading every ENVELOPE of a
+	 * mailbox from a cold cache is a walk over scattered pages. Four
+	 * times bigger pages made that walk 2x faster (10,000 messages:
+	 * 128 -> 64 ms, the same octets read) for 7% fewer APPENDs/s;
+	 * 64 KiB pages: 45 ms cold but 18% fewer APPENDs/s. Existing stores
+	 * keep their page size. */
+	if (create && sq_exec(s, "PRAGMA page_size=16384", "pragma", error_r) < 0)
+		return STORE_ERROR;
 	if (sqlite3_prepare_v2(s->db, "PRAGMA journal_mode=WAL", -1, &st,
 			       NULL) != SQLITE_OK)
 		return sq_fail(s, "journal mode", error_r);

@@ -183,6 +183,15 @@ static void test_create_and_ids(void)
 	      "open of a missing store");
 	CHECK(count_dir("", "") == 1, "only the store directory in root");
 	CHECK(count_dir("alice", "blobs") == 256, "blob fan-out made");
+	/* the SQLite header's page size (octets 16-17, big-endian) */
+	char path[256];
+	unsigned char hdr[18] = { 0 };
+	snprintf(path, sizeof(path), "%s/alice/index.db", root);
+	int fd = open(path, O_RDONLY);
+	CHECK(fd >= 0 && read(fd, hdr, sizeof(hdr)) == (ssize_t)sizeof(hdr) &&
+	      (hdr[16] << 8 | hdr[17]) == 16384, "a new index.db has 16 KiB pages");
+	if (fd >= 0)
+		close(fd);
 }
 
 struct list_ctx { size_t n; unsigned special; bool inbox; };
