@@ -394,6 +394,11 @@
  * each must be present, so a few dozen leave only true candidates, and the
  * query stays small for a 4 KiB needle. */
 #define RD_STORE_MAX_SEARCH_TRIGRAMS 48u
+/* Trigrams of an ASCII needle given to the index when LIKE checks the
+ * candidates afterwards: the rarest-looking few. Each costs its list of
+ * messages read (at 100,000 messages a common trigram's is megabytes);
+ * four rare ones already leave a handful of candidates. */
+#define RD_STORE_SEARCH_RARE_TRIGRAMS 4u
 
 /* Message octets `redoubt import` holds for one batch append: many small
  * messages share their disk syncs, big ones do not sit in memory. */

@@ -5,8 +5,9 @@
  * characters is a token, folded to lower case (Unicode simple folding),
  * and keeps no positions (detail=none), which halves the index and its
  * cost. Each message has two rows: id * 2 its header text, id * 2 + 1 its
- * body. A needle is found as every one of its trigrams present (FTS5
- * strings ANDed), then, when it is ASCII, checked with LIKE (ASCII case
+ * body. A needle is found as its trigrams present (FTS5 strings ANDed:
+ * an ASCII needle's rarest-looking four, any other needle's all, up to
+ * 48), then, when it is ASCII, checked with LIKE (ASCII case
  * folding) to be there in one piece: exactly RFC 9051 6.4.4's
  * case-insensitive substring. A non-ASCII needle, which LIKE cannot fold,
  * is matched by its trigrams alone (Unicode folding; a text holding all
@@ -34,12 +35,44 @@ static size_t utf8_chars(const char *s, size_t len)
 	return n;
 }
 
-/* The needle's distinct trigrams as FTS5 strings joined by AND, at most
- * RD_STORE_MAX_SEARCH_TRIGRAMS of them spread over the needle (every one
- * is required, so a few well spread already leave few candidates). */
-static char *fts_trigrams(const char *needle, size_t len)
+/* How common an ASCII character is in mail text, roughly (per mille of
+ * English text; a space is the most common of all): only to rank a
+ * needle's trigrams, never to decide a match. */
+static unsigned char_weight(unsigned char c)
+{
+	static const unsigned char letters[26] = {
+		82, 15, 28, 43, 127, 22, 20, 61, 70, 2, 8, 40, 24,   /* a-m */
+		67, 75, 19, 1, 60, 63, 91, 28, 10, 24, 2, 20, 1,     /* n-z */
+	};
+	if (c >= 'A' && c <= 'Z')
+		c = (unsigned char)(c - 'A' + 'a');
+	if (c >= 'a' && c <= 'z')
+		return letters[c - 'a'];
+	if (c == ' ')
+		return 180;
+	return c >= '0' && c <= '9' ? 5 : 10;
+}
+
+/* The trigram starting at octet i of an ASCII needle, ranked: the
+ * product of its characters' weights, lower is rarer. */
+static unsigned trigram_weight(const char *needle, size_t i)
+{
+	return char_weight((unsigned char)needle[i]) *
+	       char_weight((unsigned char)needle[i + 1]) *
+	       char_weight((unsigned char)needle[i + 2]);
+}
+
+/* The needle's trigrams as FTS5 strings joined by AND. Every one given
+ * must be present, and each costs its whole list of messages read from
+ * the index, so which ones matters more than how many: with a LIKE check
+ * behind (rare_only, an ASCII needle) the RD_STORE_SEARCH_RARE_TRIGRAMS
+ * rarest-looking ones ("xot" and "uix" of "quixotically", not "all" and
+ * "cal", whose lists hold half the mailbox); otherwise, at most
+ * RD_STORE_MAX_SEARCH_TRIGRAMS spread evenly over the needle. */
+static char *fts_trigrams(const char *needle, size_t len, bool rare_only)
 {
 	size_t starts[RD_STORE_MAX_SEARCH_NEEDLE + 1], n = 0, size;
+	size_t pick[RD_STORE_MAX_SEARCH_TRIGRAMS];
 	char *q;
 
 	for (size_t i = 0; i < len; i++)
@@ -50,6 +83,32 @@ static char *fts_trigrams(const char *needle, size_t len)
 		return NULL;
 	size_t count = n - 2;
 	size_t take = count < RD_STORE_MAX_SEARCH_TRIGRAMS ? count : RD_STORE_MAX_SEARCH_TRIGRAMS;
+	if (rare_only && take > RD_STORE_SEARCH_RARE_TRIGRAMS) {
+		/* ASCII: octet k starts trigram k; the rarest first, ties to
+		 * the earlier, no trigram twice */
+		take = RD_STORE_SEARCH_RARE_TRIGRAMS;
+		for (size_t j = 0; j < take; j++) {
+			size_t best = count;
+			for (size_t k = 0; k < count; k++) {
+				bool used = false;
+				for (size_t u = 0; u < j && !used; u++)
+					used = pick[u] == k ||
+						memcmp(needle + pick[u], needle + k, 3) == 0;
+				if (!used && (best == count ||
+					      trigram_weight(needle, k) < trigram_weight(needle, best)))
+					best = k;
+			}
+			if (best == count) {
+				take = j;
+				break;
+			}
+			pick[j] = best;
+		}
+	} else {
+		/* evenly from the first trigram to the last */
+		for (size_t j = 0; j < take; j++)
+			pick[j] = take > 1 ? j * (count - 1) / (take - 1) : 0;
+	}
 	/* each trigram: at most 12 octets, 24 with quotes doubled, plus its
 	 * quotes and " AND " */
 	if (__builtin_mul_overflow(take, (size_t)32, &size) ||
@@ -57,8 +116,7 @@ static char *fts_trigrams(const char *needle, size_t len)
 		return NULL;
 	size_t o = 0;
 	for (size_t j = 0; j < take; j++) {
-		/* evenly from the first trigram to the last */
-		size_t k = take > 1 ? j * (count - 1) / (take - 1) : 0;
+		size_t k = pick[j];
 		if (o > 0) {
 			memcpy(q + o, " AND ", 5);
 			o += 5;
@@ -129,9 +187,10 @@ int sq_search_text(struct store *store, int64_t mailbox_id,
 	if (needle_len > 0 && memchr(needle, '\0', needle_len) != NULL)
 		return STORE_OK;
 	if (utf8_chars(needle, needle_len) >= 3) {
+		bool ascii = is_ascii(needle, needle_len);
 		id = SQ_SEARCH_MATCH;
-		arg = fts_trigrams(needle, needle_len);
-		if (arg != NULL && is_ascii(needle, needle_len) &&
+		arg = fts_trigrams(needle, needle_len, ascii);
+		if (arg != NULL && ascii &&
 		    (check = like_pattern(needle, needle_len)) == NULL) {
 			free(arg);
 			arg = NULL;

@@ -24,8 +24,8 @@ static struct store *open_store(const char *id)
 	struct store *s = NULL;
 	const char *err = NULL;
 
-	if (store_open(&p, id, &s, &err) != STORE_OK)
-		printf("# open %s: %s\n", id, err);
+	CHECK(store_open(&p, id, &s, &err) == STORE_OK, "open %s (%s)", id,
+	      err != NULL ? err : "ok");
 	return s;
 }
 
@@ -314,6 +314,8 @@ static void test_migration(void)
 	CHECK(sqlite3_open(path, &db) == SQLITE_OK &&
 	      sqlite3_exec(db, "DROP TABLE text_index;"
 			   "DROP TABLE delivered;"
+			   "DROP INDEX expunged_modseq;"
+			   "DROP INDEX messages_state;"
 			   "ALTER TABLE mailboxes DROP COLUMN recent_uid;"
 			   "CREATE VIRTUAL TABLE message_text USING fts5(body);"
 			   "INSERT INTO message_text(rowid, body) SELECT id,"
