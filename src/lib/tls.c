@@ -14,6 +14,9 @@ SSL_CTX *tls_server_ctx(const void *cert_pem, size_t cert_len,
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION |
 			    SSL_OP_CIPHER_SERVER_PREFERENCE);
+	/* an idle connection gives its record buffers back (about 34 KiB
+	 * while in use): most logged-in IMAP sessions sit idle for hours */
+	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
 	BIO *cb = BIO_new_mem_buf(cert_pem, (int)cert_len);
 	BIO *kb = BIO_new_mem_buf(key_pem, (int)key_len);
 	X509 *cert = cb ? PEM_read_bio_X509(cb, NULL, NULL, NULL) : NULL;
