@@ -3,6 +3,7 @@
 #include "config/config.h"
 #include "master/master.h"
 #include "master/policy.h"
+#include "master/spawn.h"
 #include "sandbox/sandbox.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -37,6 +38,15 @@ int cli_serve(int argc, char **argv)
 		fprintf(stderr, "redoubt serve: refusing to start: %s\n"
 			"  (set \"sandbox = off\" in %s/redoubt.conf to run unconfined, at your own risk)\n",
 			why, dir);
+		return CLI_FAIL;
+	}
+	/* workers and deliver run in the second executable: without it the
+	 * server could not serve a login, so say so now, not at the first */
+	char store_exe[4096];
+	if (spawn_store_exe_open(store_exe, sizeof(store_exe), &why) < 0) {
+		fprintf(stderr, "redoubt serve: refusing to start: %s (%s)\n"
+			"  (install both executables from one build in the same directory)\n",
+			why, store_exe[0] ? store_exe : "-");
 		return CLI_FAIL;
 	}
 	snprintf(conf, sizeof(conf), "%s/redoubt.conf", dir);

@@ -1,12 +1,15 @@
 /* role.h: what a role process is given at start, and the entry points.
  *
- * Master re-executes the redoubt binary as
+ * Master re-executes a redoubt binary as
  *   redoubt role NAME --ipc FD [--listen FD:KIND:TLS]... [--data DIR]
  *                [--sandbox on|off] [--user U] [--principal P --store ID]
  *                [--shared ID]...
- * argv comes from master only (never from a client). The role then reads
- * its IPC_ROLE_CONFIG frame (hostname, TLS PEM) from master, builds what it
- * needs, confines itself (sandbox_apply), tells master IPC_READY, and serves.
+ * Two executables: `redoubt` (role_main, child.c) runs smtp-in, imap-login,
+ * http-front, auth and queue; `redoubt-store` (store-main.c) runs worker
+ * and deliver and links no TLS library. argv comes from master only (never
+ * from a client). The role then reads its IPC_ROLE_CONFIG frame (hostname,
+ * limits, TLS PEM for the fronts only) from master, builds what it needs,
+ * confines itself (sandbox_apply), tells master IPC_READY, and serves.
  * Every role entry point returns a process exit code. */
 #ifndef RD_ROLE_H
 #define RD_ROLE_H
@@ -48,7 +51,16 @@ struct role_ctx {
 	size_t key_len;
 };
 
+/* The main executable's `redoubt role ...`. */
 int role_main(int argc, char **argv);
+/* The start both executables share (role.c): parse argv (as above), set
+ * up the process (log role, no core files, signals) and read the
+ * IPC_ROLE_CONFIG frame. keep_tls 0: refuse a frame that carries TLS PEM
+ * (redoubt-store never holds a key). Returns 0, or the exit code to end
+ * with. */
+int role_start(struct role_ctx *ctx, int argc, char **argv, int keep_tls);
+/* Wipe and free what role_start allocated (the key is zeroed first). */
+void role_ctx_clear(struct role_ctx *ctx);
 /* Confine this process per policy unless the sandbox is off; logs and
  * returns -1 on failure (the caller exits). */
 struct sandbox_policy;
