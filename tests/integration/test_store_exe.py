@@ -63,6 +63,13 @@ def test_logged_in_worker_maps_no_tls_library(srv):
                                   rf"principal={re.escape(USER)}")[1])
         exe = os.readlink(f"/proc/{worker}/exe")
         assert os.path.basename(exe) == "redoubt-store", exe
+        # and confined as before: seccomp filter on, no new privileges,
+        # and not root when master is
+        with open(f"/proc/{worker}/status") as f:
+            status = dict(ln.split(":", 1) for ln in f.read().splitlines() if ":" in ln)
+        assert status["Seccomp"].strip() == "2" and status["NoNewPrivs"].strip() == "1"
+        if helpers.IS_ROOT:
+            assert status["Uid"].split()[0] != "0"
         maps = mapped_files(worker)
         assert any(os.path.basename(p) == "redoubt-store" for p in maps)
         assert tls_libs(maps) == [], tls_libs(maps)
