@@ -243,6 +243,14 @@
 /* Transactions open at once between smtp-in and queue (one per SMTP
  * session in DATA); beyond it "451 try later". */
 #define RD_QUEUE_MAX_TXN        1024u
+/* Finished spool files the queue keeps (renamed into tmp/) to write the
+ * next messages into instead of creating new ones: creating a file on an
+ * ext4 without journal scans past every inode freed in the last 30 s,
+ * which cost a fifth of the queue's CPU at 800 messages/s. */
+#define RD_QUEUE_SPARE_FILES    256u
+/* A finished message larger than this is removed, not kept as a spare,
+ * so spares hold at most RD_QUEUE_SPARE_FILES MiB of old data. */
+#define RD_QUEUE_SPARE_MAX_SIZE (1024u * 1024u)
 /* Seconds a deliver process with nothing to file lives on before it
  * retires: a busy mailbox keeps its process, an idle one frees it. */
 #define RD_DELIVER_IDLE_S       30u

@@ -129,6 +129,60 @@ int ipc_send(int sock, const struct ipc_msg *m, int fd, const char **error_r)
 	return 0;
 }
 
+/* Header and field prefix of a one-bytes-field frame: 16 + 1 + 4 octets. */
+#define BYTES_PREFIX (IPC_HEADER_SIZE + 5u)
+
+static void bytes_prefix(enum ipc_type type, uint32_t id, size_t len, uint8_t out[BYTES_PREFIX])
+{
+	struct ipc_msg m = { .type = (uint8_t)type, .id = id };
+	m.payload.len = 5 + len;
+	put_header(&m, out);
+	out[IPC_HEADER_SIZE] = FIELD_BYTES;
+	le_put32(out + IPC_HEADER_SIZE + 1, (uint32_t)len);
+}
+
+int ipc_send_bytes(int sock, enum ipc_type type, uint32_t id, const void *p, size_t len,
+		   const char **error_r)
+{
+	uint8_t pre[BYTES_PREFIX];
+	if (len > RD_IPC_MAX_PAYLOAD - 5) {
+		*error_r = "frame too large";
+		return -1;
+	}
+	bytes_prefix(type, id, len, pre);
+	struct iovec iov[2] = {
+		{ .iov_base = pre, .iov_len = sizeof(pre) },
+		{ .iov_base = (void *)(uintptr_t)p, .iov_len = len },
+	};
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = len ? 2 : 1 };
+	ssize_t n;
+	do {
+		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		*error_r = strerror(errno);
+		return errno == EAGAIN || errno == EWOULDBLOCK ? -2 : -1;
+	}
+	if ((size_t)n != sizeof(pre) + len) {
+		*error_r = "short send";
+		return -1;
+	}
+	return 0;
+}
+
+size_t ipc_bytes_frame_size(size_t len)
+{
+	return BYTES_PREFIX + len;
+}
+
+void ipc_bytes_frame_write(enum ipc_type type, uint32_t id, const void *p, size_t len,
+			   uint8_t *out)
+{
+	bytes_prefix(type, id, len, out);
+	if (len)
+		memcpy(out + BYTES_PREFIX, p, len);
+}
+
 int ipc_decode_header(const uint8_t *buf, size_t len, struct ipc_header *h,
 		      struct ipc_reader *r, const char **error_r)
 {

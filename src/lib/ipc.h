@@ -133,6 +133,16 @@ int ipc_send(int sock, const struct ipc_msg *m, int fd, const char **error_r);
 size_t ipc_frame_size(const struct ipc_msg *m);
 void ipc_frame_write(const struct ipc_msg *m, uint8_t *out);
 
+/* A frame whose payload is one bytes field, sent from the caller's memory
+ * without building an ipc_msg (no copy of p). Returns like ipc_send,
+ * -2 when a non-blocking socket is full. The _size/_write pair gives the
+ * same frame as bytes, for a sender that queues frames itself. */
+int ipc_send_bytes(int sock, enum ipc_type type, uint32_t id, const void *p, size_t len,
+		   const char **error_r);
+size_t ipc_bytes_frame_size(size_t len);
+void ipc_bytes_frame_write(enum ipc_type type, uint32_t id, const void *p, size_t len,
+			   uint8_t *out);
+
 /* Reading a frame (pure). */
 struct ipc_reader {
 	const uint8_t *p;

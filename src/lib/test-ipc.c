@@ -3,6 +3,7 @@
 #include "lib/test.h"
 #include "limits.h"
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -132,8 +133,53 @@ static void test_hostile_frames(void)
 	ipc_msg_free(&m);
 }
 
+/* ipc_send_bytes and ipc_bytes_frame_write give the frame an ipc_msg with
+ * one ipc_put_bytes field gives. */
+static void test_bytes_frame(void)
+{
+	int sv[2];
+	const char *err = NULL;
+	CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) == 0, "socketpair");
+	size_t n = 70000;
+	uint8_t *data = malloc(n);
+	for (size_t i = 0; i < n; i++)
+		data[i] = (uint8_t)(i * 7);
+	struct ipc_msg m;
+	ipc_msg_init(&m, IPC_TXN_DATA, 9);
+	ipc_put_bytes(&m, data, n);
+	uint8_t *a = malloc(ipc_frame_size(&m)), *b = malloc(ipc_bytes_frame_size(n));
+	ipc_frame_write(&m, a);
+	ipc_bytes_frame_write(IPC_TXN_DATA, 9, data, n, b);
+	CHECK(ipc_frame_size(&m) == ipc_bytes_frame_size(n) &&
+	      memcmp(a, b, ipc_frame_size(&m)) == 0, "same frame as ipc_put_bytes");
+	ipc_msg_free(&m);
+	CHECK(ipc_send_bytes(sv[0], IPC_TXN_DATA, 9, data, n, &err) == 0, "send bytes");
+	CHECK(ipc_send_bytes(sv[0], IPC_TXN_DATA, 10, data, 0, &err) == 0, "send no bytes");
+	CHECK(ipc_send_bytes(sv[0], IPC_TXN_DATA, 1, data, RD_IPC_MAX_PAYLOAD, &err) == -1,
+	      "a frame over the payload cap is refused");
+	uint8_t *buf = malloc(IPC_RECV_BUFSIZE);
+	struct ipc_header h;
+	struct ipc_reader r;
+	int fd = -1;
+	const uint8_t *bp;
+	size_t bl;
+	CHECK(ipc_recv(sv[1], buf, IPC_RECV_BUFSIZE, &h, &r, &fd, &err) == 1 &&
+	      h.type == IPC_TXN_DATA && h.id == 9 && fd == -1, "received");
+	CHECK(ipc_get_bytes(&r, &bp, &bl, n, &err) == 0 && bl == n && memcmp(bp, data, n) == 0 &&
+	      ipc_end(&r, &err) == 0, "the bytes, and nothing else");
+	CHECK(ipc_recv(sv[1], buf, IPC_RECV_BUFSIZE, &h, &r, &fd, &err) == 1 && h.id == 10 &&
+	      ipc_get_bytes(&r, &bp, &bl, n, &err) == 0 && bl == 0, "empty bytes field");
+	free(a);
+	free(b);
+	free(buf);
+	free(data);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 int main(void)
 {
+	test_bytes_frame();
 	test_buffer_cap();
 	test_roundtrip();
 	test_hostile_frames();

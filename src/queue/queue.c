@@ -77,6 +77,7 @@ struct queue {
 	uint32_t batch[RD_QUEUE_MAX_TXN];   /* staged commits */
 	unsigned nbatch;
 	int removed_unsynced;               /* q/ has removals not yet synced */
+	struct spool_spares spares;         /* finished files, to write over */
 };
 
 static void send_frame(int fd, enum ipc_type type, uint32_t id, uint32_t code, const char *text)
@@ -261,6 +262,7 @@ struct expand {
 	const char *rcpt;            /* the RCPT being expanded */
 	uint32_t notify;
 	const char *orcpt;
+	uint32_t cap;                /* entries env->rcpt has room for */
 };
 
 static int expand_cb(void *ctx, const char *address, const char *store_id)
@@ -278,7 +280,19 @@ static int expand_cb(void *ctx, const char *address, const char *store_id)
 			return 0;    /* one copy per store */
 	if (env->nrcpt >= SPOOL_MAX_RCPT)
 		return 0;
+	if (env->nrcpt == ex->cap) {
+		/* grown as aliases expand: a full SPOOL_MAX_RCPT array is
+		 * ~850 KiB, zeroed per transaction, which cost more CPU than
+		 * the rest of accepting a 100 KiB message */
+		uint32_t ncap = ex->cap * 4 < SPOOL_MAX_RCPT ? ex->cap * 4 : SPOOL_MAX_RCPT;
+		struct spool_rcpt *v = realloc(env->rcpt, ncap * sizeof(*v));
+		if (v == NULL)
+			return 0;
+		env->rcpt = v;
+		ex->cap = ncap;
+	}
 	struct spool_rcpt *rc = &env->rcpt[env->nrcpt++];
+	memset(rc, 0, sizeof(*rc));
 	snprintf(rc->address, sizeof(rc->address), "%s", address);
 	snprintf(rc->store_id, sizeof(rc->store_id), "%s", store_id);
 	rc->notify = ex->notify;
@@ -311,8 +325,9 @@ static void on_begin(struct queue *q, uint32_t id, struct ipc_reader *r)
 		send_frame(q->link_fd, IPC_TXN_RESULT, id, 554, "554 5.3.0 Malformed transaction");
 		return;
 	}
-	e->rcpt = calloc(SPOOL_MAX_RCPT, sizeof(*e->rcpt));
-	struct expand ex = { e, NULL, 0, NULL };
+	/* one entry per RCPT to begin with; aliases may add more */
+	struct expand ex = { e, NULL, 0, NULL, n < SPOOL_MAX_RCPT ? n : SPOOL_MAX_RCPT };
+	e->rcpt = calloc(ex.cap, sizeof(*e->rcpt));
 	for (uint32_t i = 0; e->rcpt != NULL && i < n; i++) {
 		char addr[RD_MAX_ADDRESS + 1], orcpt[RD_MAX_ADDRESS * 2];
 		if (ipc_get_str(r, addr, sizeof(addr), &err) < 0 ||
@@ -328,7 +343,7 @@ static void on_begin(struct queue *q, uint32_t id, struct ipc_reader *r)
 	e->arrived = (uint64_t)time(NULL);
 	char tmp[64];
 	snprintf(tmp, sizeof(tmp), "tmp/%s.msg", t->qid);
-	t->fd = openat(q->spool_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	t->fd = spool_spare_open(q->spool_fd, &q->spares, tmp, O_EXCL);
 	if (e->rcpt == NULL || t->fd < 0)
 		t->failed = t->fd < 0 && (errno == ENOSPC || errno == EDQUOT) ? 3 : 1;
 	t->next = q->txns;
@@ -401,7 +416,7 @@ static int commit_stage(struct queue *q, uint32_t id)
 	snprintf(dst, sizeof(dst), "q/%s.msg", t->qid);
 	t->env.size = t->size;
 	if (renameat(q->spool_fd, tmp, q->spool_fd, dst) < 0 ||
-	    spool_env_write_sync(q->spool_fd, &t->env, 0, &err) < 0) {
+	    spool_env_write_spare(q->spool_fd, &q->spares, &t->env, &err) < 0) {
 		int full = errno == ENOSPC || errno == EDQUOT || strcmp(err, "disk full") == 0;
 		log_error("queue_write_failed", "qid", t->qid, "reason", full ? "disk full" : strerror(errno));
 		unlinkat(q->spool_fd, dst, 0);
@@ -567,10 +582,13 @@ static void on_deliver_done(struct queue *q, uint32_t id, struct ipc_reader *r)
 		inflight += m->inflight[i];
 	}
 	if (!pending && !inflight) {
-		/* Done: the files go, and q/ is synced later for many removals
+		/* Done: the files go (to spare/, to be written over by the
+		 * next messages), and q/ is synced later for many removals
 		 * at once (tick_cb, or the next commit's syncfs). A crash
-		 * before that redelivers, and the store skips what it filed. */
-		spool_remove(q->spool_fd, m->env.qid);
+		 * before that redelivers, and the store skips what it filed:
+		 * its delivery key is recorded, whatever the file holds by
+		 * then. */
+		spool_remove_spare(q->spool_fd, &q->spares, m->env.qid, m->env.size);
 		q->removed_unsynced = 1;
 		qmsg_free(q, m);
 	} else if (status != 0 && spool_env_write(q->spool_fd, &m->env, &err) < 0) {
@@ -592,12 +610,18 @@ static void recover(struct queue *q)
 	int tfd = openat(q->spool_fd, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	DIR *d = tfd >= 0 ? fdopendir(tfd) : NULL;
 	struct dirent *e;
-	/* nothing in tmp/ was ever acknowledged */
-	while (d && (e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.')
-			unlinkat(tfd, e->d_name, 0);
-	if (d)
-		closedir(d);
+	/* nothing in tmp/ was ever acknowledged, nothing in spare/ is used */
+	for (int pass = 0; pass < 2; pass++) {
+		while (d && (e = readdir(d)) != NULL)
+			if (e->d_name[0] != '.')
+				unlinkat(tfd, e->d_name, 0);
+		if (d)
+			closedir(d);
+		if (pass == 0) {
+			tfd = openat(q->spool_fd, "spare", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			d = tfd >= 0 ? fdopendir(tfd) : NULL;
+		}
+	}
 	int qfd = openat(q->spool_fd, "q", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	d = qfd >= 0 ? fdopendir(qfd) : NULL;
 	unsigned n = 0;

@@ -129,8 +129,9 @@ int spool_sync_dir(int spool_fd, const char *sub)
 int spool_prepare(int spool_fd, const char **error_r)
 {
 	if ((mkdirat(spool_fd, "tmp", 0700) < 0 && errno != EEXIST) ||
-	    (mkdirat(spool_fd, "q", 0700) < 0 && errno != EEXIST)) {
-		*error_r = "cannot create spool/tmp or spool/q";
+	    (mkdirat(spool_fd, "q", 0700) < 0 && errno != EEXIST) ||
+	    (mkdirat(spool_fd, "spare", 0700) < 0 && errno != EEXIST)) {
+		*error_r = "cannot create spool/tmp, spool/q or spool/spare";
 		return -1;
 	}
 	return spool_sync_dir(spool_fd, ".") < 0 ? (*error_r = "fsync spool", -1) : 0;
@@ -156,8 +157,52 @@ int spool_env_write(int spool_fd, const struct spool_env *env, const char **erro
 	return spool_env_write_sync(spool_fd, env, 1, error_r);
 }
 
-int spool_env_write_sync(int spool_fd, const struct spool_env *env, int sync,
-			 const char **error_r)
+int spool_spare_open(int spool_fd, struct spool_spares *sp, const char *name, int flags)
+{
+	char spare[32];
+	while (sp != NULL && sp->n > 0) {
+		snprintf(spare, sizeof(spare), "spare/s%u", sp->id[--sp->n]);
+		if (renameat(spool_fd, spare, spool_fd, name) < 0) {
+			unlinkat(spool_fd, spare, 0);   /* not what it should be: drop it */
+			continue;
+		}
+		int fd = openat(spool_fd, name, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
+		if (fd >= 0)
+			return fd;
+		unlinkat(spool_fd, name, 0);
+	}
+	return openat(spool_fd, name, O_WRONLY | O_CREAT | flags | O_NOFOLLOW | O_CLOEXEC, 0600);
+}
+
+/* Rename q/ file `from` into the pool, or remove it. */
+static int spare_keep(int spool_fd, struct spool_spares *sp, const char *from, int keep)
+{
+	char name[32];
+	if (keep && sp->n < RD_QUEUE_SPARE_FILES) {
+		uint32_t id = sp->next++;
+		snprintf(name, sizeof(name), "spare/s%u", id);
+		/* fresh names are never in use: spare/ is emptied at start
+		 * and ids only grow */
+		if (renameat(spool_fd, from, spool_fd, name) == 0) {
+			sp->id[sp->n++] = id;
+			return 0;
+		}
+	}
+	return unlinkat(spool_fd, from, 0);
+}
+
+int spool_remove_spare(int spool_fd, struct spool_spares *sp, const char *qid, uint64_t size)
+{
+	char name[64];
+	snprintf(name, sizeof(name), "q/%s.env", qid);
+	int r = spare_keep(spool_fd, sp, name, 1);
+	snprintf(name, sizeof(name), "q/%s.msg", qid);
+	r |= spare_keep(spool_fd, sp, name, size <= RD_QUEUE_SPARE_MAX_SIZE);
+	return r;
+}
+
+static int env_write(int spool_fd, struct spool_spares *sp, const struct spool_env *env,
+		     int sync, const char **error_r)
 {
 	uint8_t *rec;
 	size_t len;
@@ -166,7 +211,7 @@ int spool_env_write_sync(int spool_fd, const struct spool_env *env, int sync,
 		return -1;
 	snprintf(tmp, sizeof(tmp), "tmp/%s.env", env->qid);
 	snprintf(dst, sizeof(dst), "q/%s.env", env->qid);
-	int fd = openat(spool_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	int fd = spool_spare_open(spool_fd, sp, tmp, O_TRUNC);
 	int r = fd < 0 || write_all(fd, rec, len) < 0 || (sync && fsync(fd) < 0) ? -1 : 0;
 	if (fd >= 0)
 		close(fd);
@@ -180,6 +225,18 @@ int spool_env_write_sync(int spool_fd, const struct spool_env *env, int sync,
 		unlinkat(spool_fd, tmp, 0);
 	}
 	return r;
+}
+
+int spool_env_write_sync(int spool_fd, const struct spool_env *env, int sync,
+			 const char **error_r)
+{
+	return env_write(spool_fd, NULL, env, sync, error_r);
+}
+
+int spool_env_write_spare(int spool_fd, struct spool_spares *sp, const struct spool_env *env,
+			  const char **error_r)
+{
+	return env_write(spool_fd, sp, env, 0, error_r);
 }
 
 int spool_env_read(int spool_fd, const char *qid, struct spool_env *env,

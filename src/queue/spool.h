@@ -3,6 +3,7 @@
  *   spool/tmp/<qid>.msg   message being received (not yet acknowledged)
  *   spool/q/<qid>.msg     accepted message, immutable
  *   spool/q/<qid>.env     its envelope: a length-prefixed record
+ *   spool/spare/s<n>      a finished file kept to be written over (below)
  *
  * Accepting (group commit, queue.c): for every message of a batch, rename
  * tmp/<qid>.msg into q/, write tmp/<qid>.env and rename it into q/; then
@@ -63,6 +64,31 @@ int spool_env_encode(const struct spool_env *env, uint8_t **out, size_t *len,
 int spool_env_decode(const uint8_t *rec, size_t len, struct spool_env *env,
 		     const char **error_r);
 void spool_env_free(struct spool_env *env);
+
+/* Spare files: finished q/ files are renamed to spare/s<n> instead of
+ * being removed, and the next message or envelope renames one to its tmp/
+ * name and writes over it (O_TRUNC); from there on nothing differs. A
+ * file's inode is reused rather than freed and allocated again, which is
+ * what a create costs most on a busy spool (ext4 scans past recently
+ * freed inodes). Spares are never in q/, so recovery sees what it saw
+ * before; spare/ is emptied at start like tmp/. A spare keeps its old
+ * octets until reused: at most RD_QUEUE_SPARE_FILES files of at most
+ * RD_QUEUE_SPARE_MAX_SIZE octets, mode 0600, in the queue's directory. */
+struct spool_spares {
+	uint32_t id[RD_QUEUE_SPARE_FILES];   /* spare/s<id> exist, unused */
+	unsigned n;
+	uint32_t next;                        /* next fresh name */
+};
+/* Open tmp/ file `name` to write, empty: a spare renamed there if there is
+ * one (sp may be NULL), else created with O_CREAT | flags (O_EXCL or
+ * O_TRUNC). Returns the fd, or -1 with errno set. */
+int spool_spare_open(int spool_fd, struct spool_spares *sp, const char *name, int flags);
+/* Like spool_env_write_sync(sync = 0), writing through a spare. */
+int spool_env_write_spare(int spool_fd, struct spool_spares *sp, const struct spool_env *env,
+			  const char **error_r);
+/* Like spool_remove, keeping the files as spares while the pool has room
+ * (the .msg only when it is at most RD_QUEUE_SPARE_MAX_SIZE octets). */
+int spool_remove_spare(int spool_fd, struct spool_spares *sp, const char *qid, uint64_t size);
 
 /* File operations relative to an open DATA/spool directory fd. */
 int spool_prepare(int spool_fd, const char **error_r);

@@ -3,6 +3,8 @@
 #include "lib/test.h"
 #include "lib/ipc.h"
 #include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -97,6 +99,48 @@ int main(void)
 	spool_env_free(&d);
 	CHECK(spool_remove(fd, e.qid) != 0, "remove reports the missing .msg");
 	CHECK(spool_env_read(fd, e.qid, &d, &err) == -1, "gone after remove");
+	{
+		/* spares: a finished message's files are written over by the
+		 * next ones, through tmp/ as before, never left in q/ */
+		struct spool_spares sp = { .n = 0 };
+		char qn[64], tn[64];
+		snprintf(qn, sizeof(qn), "q/%s.msg", e.qid);
+		snprintf(tn, sizeof(tn), "tmp/%s.msg", e.qid);
+		int mfd = spool_spare_open(fd, &sp, tn, O_EXCL);
+		CHECK(mfd >= 0, "a fresh file when there is no spare");
+		CHECK(write(mfd, "old message", 11) == 11, "write");
+		close(mfd);
+		CHECK(renameat(fd, tn, fd, qn) == 0, "into q/");
+		CHECK(spool_env_write_spare(fd, &sp, &e, &err) == 0, "envelope through a fresh file");
+		CHECK(spool_env_read(fd, e.qid, &d, &err) == 0 && d.nrcpt == 2, "envelope read back");
+		spool_env_free(&d);
+		CHECK(spool_remove_spare(fd, &sp, e.qid, 11) == 0 && sp.n == 2, "both kept as spares");
+		CHECK(faccessat(fd, qn, F_OK, 0) < 0 && spool_env_read(fd, e.qid, &d, &err) == -1,
+		      "nothing left in q/");
+		CHECK(faccessat(fd, "spare/s0", F_OK, 0) == 0 && faccessat(fd, "spare/s1", F_OK, 0) == 0,
+		      "in spare/");
+		mfd = spool_spare_open(fd, &sp, tn, O_EXCL);
+		struct stat st;
+		CHECK(mfd >= 0 && sp.n == 1 && fstat(mfd, &st) == 0 && st.st_size == 0 &&
+		      faccessat(fd, "spare/s1", F_OK, 0) < 0, "a spare is reused under the tmp/ name, empty");
+		CHECK(write(mfd, "new", 3) == 3, "write");
+		close(mfd);
+		CHECK(renameat(fd, tn, fd, qn) == 0 && spool_env_write_spare(fd, &sp, &e, &err) == 0,
+		      "a second message");
+		CHECK(sp.n == 0, "both spares used");
+		CHECK(spool_env_read(fd, e.qid, &d, &err) == 0 && d.nrcpt == 2, "its envelope read back");
+		spool_env_free(&d);
+		CHECK(spool_remove_spare(fd, &sp, e.qid, RD_QUEUE_SPARE_MAX_SIZE + 1) == 0 && sp.n == 1 &&
+		      faccessat(fd, qn, F_OK, 0) < 0, "a big message's file is removed, its envelope kept");
+		CHECK(spool_remove_spare(fd, &sp, "0123456789abcdef", 0) != 0 && sp.n == 1,
+		      "missing files reported, not counted");
+		while (sp.n > 0) {
+			char name[32];
+			snprintf(name, sizeof(name), "spare/s%u", sp.id[--sp.n]);
+			CHECK(unlinkat(fd, name, 0) == 0, "spare %s exists", name);
+		}
+	}
+	unlinkat(fd, "spare", AT_REMOVEDIR);
 	unlinkat(fd, "q", AT_REMOVEDIR);
 	unlinkat(fd, "tmp", AT_REMOVEDIR);
 	close(fd);

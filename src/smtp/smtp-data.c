@@ -106,6 +106,24 @@ int smtp_data_feed(struct smtp_data *d, const uint8_t *in, size_t len,
 	/* in[span..i) are output octets not yet copied to out */
 	size_t span = 0;
 	for (size_t i = 0; i < len; i++) {
+		if (d->state == ST_TEXT && !d->discarding) {
+			/* Fast path: the ordinary octets of a line, which need
+			 * no state change, up to the line cap and the room
+			 * left; the octet that stops the run goes through the
+			 * general code below, so results are unchanged. */
+			size_t end = len - i < DATA_LINE_TEXT_MAX - d->line_len ?
+				     len : i + (DATA_LINE_TEXT_MAX - d->line_len);
+			if (span + room < end)
+				end = span + room > i ? span + room : i;
+			size_t j = i;
+			while (j < end && (in[j] > '\r' ||
+					   (in[j] != '\r' && in[j] != '\n' && in[j] != '\0')))
+				j++;
+			d->line_len += j - i;
+			i = j;
+			if (i == len)
+				break;
+		}
 		uint8_t c = in[i];
 		if (d->discarding) {
 			if (discard_step(d, c))

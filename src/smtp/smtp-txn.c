@@ -85,6 +85,8 @@ static struct smtp_link *link_of(struct conn *c)
  * queued, else behind the queued ones. A full socket is not an error: the
  * frame waits in memory and clients in DATA stop being read (see
  * link_busy) until the queue role catches up. */
+static void link_enqueue(struct smtp_link *l, struct link_frame *f, size_t len);
+
 static int link_send(struct smtp_link *l, struct ipc_msg *m)
 {
 	const char *err;
@@ -103,9 +105,41 @@ static int link_send(struct smtp_link *l, struct ipc_msg *m)
 	struct link_frame *f = malloc(sizeof(*f) + len);
 	if (f == NULL)
 		return -1;
+	ipc_frame_write(m, f->data);
+	link_enqueue(l, f, len);
+	return 0;
+}
+
+/* An IPC_TXN_DATA frame straight from the message buffer: no ipc_msg is
+ * built, so the chunk is copied only by the kernel (or once into the
+ * queue of frames when the socket is full). */
+static int link_send_data(struct smtp_link *l, uint32_t id, const uint8_t *p, size_t n)
+{
+	const char *err;
+	if (l == NULL || l->fd < 0)
+		return -1;
+	if (l->outq == NULL) {
+		int r = ipc_send_bytes(l->fd, IPC_TXN_DATA, id, p, n, &err);
+		if (r == 0)
+			return 0;
+		if (r != -2) {
+			log_error("queue_link_send_failed", "reason", err);
+			return -1;
+		}
+	}
+	size_t len = ipc_bytes_frame_size(n);
+	struct link_frame *f = malloc(sizeof(*f) + len);
+	if (f == NULL)
+		return -1;
+	ipc_bytes_frame_write(IPC_TXN_DATA, id, p, n, f->data);
+	link_enqueue(l, f, len);
+	return 0;
+}
+
+static void link_enqueue(struct smtp_link *l, struct link_frame *f, size_t len)
+{
 	f->next = NULL;
 	f->len = len;
-	ipc_frame_write(m, f->data);
 	if (l->outq_tail)
 		l->outq_tail->next = f;
 	else
@@ -113,7 +147,6 @@ static int link_send(struct smtp_link *l, struct ipc_msg *m)
 	l->outq_tail = f;
 	l->outq_bytes += len;
 	event_add(l->wev, NULL);
-	return 0;
 }
 
 static int link_busy(const struct smtp_link *l)
@@ -483,16 +516,12 @@ static size_t bdat_raw(struct conn *c, struct smtp_txn *t, const unsigned char *
 
 static int flush_chunk(struct conn *c, struct smtp_txn *t)
 {
-	struct ipc_msg m;
 	size_t off = 0;
 	while (off < t->chunk.len) {
 		size_t n = t->chunk.len - off;
 		if (n > RD_QUEUE_CHUNK)
 			n = RD_QUEUE_CHUNK;
-		ipc_msg_init(&m, IPC_TXN_DATA, conn_id(c));
-		ipc_put_bytes(&m, t->chunk.data + off, n);
-		int r = link_send(link_of(c), &m);
-		ipc_msg_free(&m);
+		int r = link_send_data(link_of(c), conn_id(c), t->chunk.data + off, n);
 		if (r < 0)
 			return -1;
 		off += n;
