@@ -31,6 +31,7 @@ struct txn {
 	uint32_t id;
 	int fd;
 	char qid[SPOOL_QID_LEN + 1];
+	char file[24];               /* its spare/ file ("" once in q/) */
 	struct spool_env env;
 	uint64_t size;
 	int failed;                  /* write error: answer it at COMMIT */
@@ -244,15 +245,19 @@ static void txn_drop(struct queue *q, uint32_t id)
 {
 	struct txn **pp;
 	struct txn *t = txn_find(q, id, &pp);
-	char tmp[64];
 	if (t == NULL)
 		return;
 	*pp = t->next;
 	q->ntxn--;
+	if (t->file[0] != '\0') {
+		/* a message given up: emptied, then kept as a spare */
+		if (t->fd >= 0 && ftruncate(t->fd, 0) == 0)
+			spool_spare_put(q->spool_fd, &q->spares, t->file);
+		else
+			unlinkat(q->spool_fd, t->file, 0);
+	}
 	if (t->fd >= 0)
 		close(t->fd);
-	snprintf(tmp, sizeof(tmp), "tmp/%s.msg", t->qid);
-	unlinkat(q->spool_fd, tmp, 0);
 	spool_env_free(&t->env);
 	free(t);
 }
@@ -341,9 +346,9 @@ static void on_begin(struct queue *q, uint32_t id, struct ipc_reader *r)
 	new_qid(t->qid);
 	snprintf(e->qid, sizeof(e->qid), "%s", t->qid);
 	e->arrived = (uint64_t)time(NULL);
-	char tmp[64];
-	snprintf(tmp, sizeof(tmp), "tmp/%s.msg", t->qid);
-	t->fd = spool_spare_open(q->spool_fd, &q->spares, tmp, O_EXCL);
+	t->fd = spool_spare_open(q->spool_fd, &q->spares, t->file, sizeof(t->file));
+	if (t->fd < 0)
+		t->file[0] = '\0';
 	if (e->rcpt == NULL || t->fd < 0)
 		t->failed = t->fd < 0 && (errno == ENOSPC || errno == EDQUOT) ? 3 : 1;
 	t->next = q->txns;
@@ -398,7 +403,7 @@ static int commit_stage(struct queue *q, uint32_t id)
 {
 	struct txn *t = txn_find(q, id, NULL);
 	const char *err = "no such transaction";
-	char tmp[64], dst[64];
+	char dst[64];
 	if (t == NULL) {
 		send_frame(q->link_fd, IPC_TXN_RESULT, id, 451, "451 4.3.0 Transaction lost, try again");
 		return -1;
@@ -412,14 +417,16 @@ static int commit_stage(struct queue *q, uint32_t id)
 		txn_drop(q, id);
 		return -1;
 	}
-	snprintf(tmp, sizeof(tmp), "tmp/%s.msg", t->qid);
 	snprintf(dst, sizeof(dst), "q/%s.msg", t->qid);
 	t->env.size = t->size;
-	if (renameat(q->spool_fd, tmp, q->spool_fd, dst) < 0 ||
-	    spool_env_write_spare(q->spool_fd, &q->spares, &t->env, &err) < 0) {
+	int moved = renameat(q->spool_fd, t->file, q->spool_fd, dst) == 0;
+	if (moved)
+		t->file[0] = '\0';
+	if (!moved || spool_env_write_spare(q->spool_fd, &q->spares, &t->env, &err) < 0) {
 		int full = errno == ENOSPC || errno == EDQUOT || strcmp(err, "disk full") == 0;
 		log_error("queue_write_failed", "qid", t->qid, "reason", full ? "disk full" : strerror(errno));
-		unlinkat(q->spool_fd, dst, 0);
+		if (moved)
+			unlinkat(q->spool_fd, dst, 0);
 		send_frame(q->link_fd, IPC_TXN_RESULT, id, full ? 452 : 451,
 			   full ? "452 4.3.1 Insufficient system storage" :
 				  "451 4.3.0 Local error writing the queue");
@@ -470,7 +477,7 @@ static void commit_flush(struct queue *q)
 		struct spool_env env = t->env;
 		t->env.rcpt = NULL;
 		t->env.nrcpt = 0;
-		txn_drop(q, id);   /* removes the tmp/ name only: the message is in q/ */
+		txn_drop(q, id);   /* its file is in q/ now */
 		qmsg_add(q, &env);
 	}
 	q->nbatch = 0;

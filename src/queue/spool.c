@@ -157,21 +157,46 @@ int spool_env_write(int spool_fd, const struct spool_env *env, const char **erro
 	return spool_env_write_sync(spool_fd, env, 1, error_r);
 }
 
-int spool_spare_open(int spool_fd, struct spool_spares *sp, const char *name, int flags)
+int spool_spare_open(int spool_fd, struct spool_spares *sp, char *name, size_t namelen)
 {
-	char spare[32];
-	while (sp != NULL && sp->n > 0) {
-		snprintf(spare, sizeof(spare), "spare/s%u", sp->id[--sp->n]);
-		if (renameat(spool_fd, spare, spool_fd, name) < 0) {
-			unlinkat(spool_fd, spare, 0);   /* not what it should be: drop it */
-			continue;
-		}
+	while (sp->n > 0) {
+		snprintf(name, namelen, "spare/s%u", sp->id[--sp->n]);
+		/* O_TRUNC, not writing over the old octets: on a journalled
+		 * ext4 a crash then never leaves a file with another
+		 * message's octets under a new name */
 		int fd = openat(spool_fd, name, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
 		if (fd >= 0)
 			return fd;
-		unlinkat(spool_fd, name, 0);
+		unlinkat(spool_fd, name, 0);   /* not what it should be: drop it */
 	}
-	return openat(spool_fd, name, O_WRONLY | O_CREAT | flags | O_NOFOLLOW | O_CLOEXEC, 0600);
+	/* a fresh name; one left over (it should not be) is skipped */
+	for (int tries = 0; tries < 8; tries++) {
+		snprintf(name, namelen, "spare/s%u", sp->next++);
+		int fd = openat(spool_fd, name,
+				O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd >= 0 || errno != EEXIST)
+			return fd;
+	}
+	return -1;
+}
+
+/* The n of "spare/s<n>", or -1. */
+static long spare_id(const char *name)
+{
+	if (strncmp(name, "spare/s", 7) != 0 || name[7] == '\0')
+		return -1;
+	char *end;
+	unsigned long v = strtoul(name + 7, &end, 10);
+	return *end == '\0' && v <= UINT32_MAX ? (long)v : -1;
+}
+
+void spool_spare_put(int spool_fd, struct spool_spares *sp, const char *name)
+{
+	long id = spare_id(name);
+	if (id >= 0 && sp->n < RD_QUEUE_SPARE_FILES)
+		sp->id[sp->n++] = (uint32_t)id;
+	else
+		unlinkat(spool_fd, name, 0);
 }
 
 /* Rename q/ file `from` into the pool, or remove it. */
@@ -209,20 +234,30 @@ static int env_write(int spool_fd, struct spool_spares *sp, const struct spool_e
 	char tmp[64], dst[64];
 	if (spool_env_encode(env, &rec, &len, error_r) < 0)
 		return -1;
-	snprintf(tmp, sizeof(tmp), "tmp/%s.env", env->qid);
 	snprintf(dst, sizeof(dst), "q/%s.env", env->qid);
-	int fd = spool_spare_open(spool_fd, sp, tmp, O_TRUNC);
+	int fd;
+	if (sp != NULL) {
+		fd = spool_spare_open(spool_fd, sp, tmp, sizeof(tmp));
+	} else {
+		snprintf(tmp, sizeof(tmp), "tmp/%s.env", env->qid);
+		fd = openat(spool_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	}
 	int r = fd < 0 || write_all(fd, rec, len) < 0 || (sync && fsync(fd) < 0) ? -1 : 0;
+	int e = errno;
 	if (fd >= 0)
 		close(fd);
 	free(rec);
 	if (r == 0 && renameat(spool_fd, tmp, spool_fd, dst) < 0)
-		r = -1;
+		r = -1, e = errno;
 	if (r == 0 && sync && spool_sync_dir(spool_fd, "q") < 0)
-		r = -1;
+		r = -1, e = errno;
 	if (r < 0) {
-		*error_r = errno == ENOSPC ? "disk full" : strerror(errno);
-		unlinkat(spool_fd, tmp, 0);
+		*error_r = e == ENOSPC ? "disk full" : strerror(e);
+		if (fd >= 0 && sp != NULL)
+			spool_spare_put(spool_fd, sp, tmp);
+		else if (fd >= 0)
+			unlinkat(spool_fd, tmp, 0);
+		errno = e;
 	}
 	return r;
 }
