@@ -633,6 +633,18 @@ int front_create(const struct front_config *cfg, const struct front_listener_spe
 	return 0;
 }
 
+void front_set_accepting(struct front *f, int on)
+{
+	if (f->stopping)
+		return;
+	for (size_t i = 0; i < f->nls; i++) {
+		if (on)
+			evconnlistener_enable(f->ls[i].l);
+		else
+			evconnlistener_disable(f->ls[i].l);
+	}
+}
+
 size_t front_shutdown(struct front *f)
 {
 	f->stopping = 1;

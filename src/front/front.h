@@ -79,6 +79,9 @@ void front_free(struct front **f);
 /* Stop accepting; close connections after their current reply is sent.
  * Returns the number still open. */
 size_t front_shutdown(struct front *f);
+/* Stop or resume taking new connections (they wait in the kernel's
+ * backlog meanwhile); ignored once shutting down. */
+void front_set_accepting(struct front *f, int on);
 size_t front_conn_count(const struct front *f);
 
 void front_set_role(struct front *f, void *role);

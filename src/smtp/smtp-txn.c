@@ -683,6 +683,9 @@ static void link_cb(evutil_socket_t fd, short what, void *arg)
 			link_drop_queue(l);
 			close(l->fd);
 			l->fd = -1;
+			/* new clients wait in the backlog until master links
+			 * the next queue process, rather than meet 451s */
+			front_set_accepting(l->front, 0);
 			return;
 		}
 		link_frame(l, &h, &r);
@@ -697,6 +700,9 @@ struct smtp_link *smtp_link_new(struct front *f, struct event_base *base)
 	l->front = f;
 	l->base = base;
 	l->fd = -1;
+	/* no connection is taken before the queue is linked: a client
+	 * arriving at start-up would otherwise be told 451 at its RCPT */
+	front_set_accepting(f, 0);
 	l->buf = malloc(IPC_RECV_BUFSIZE);
 	l->waiting = calloc(RD_MAX_CONNECTIONS, sizeof(*l->waiting));
 	if (l->buf == NULL || l->waiting == NULL) {
@@ -744,5 +750,6 @@ void smtp_link_master_frame(struct smtp_link *l, int type, int fd)
 	l->ev = event_new(l->base, fd, EV_READ | EV_PERSIST, link_cb, l);
 	l->wev = event_new(l->base, fd, EV_WRITE, link_write_cb, l);
 	event_add(l->ev, NULL);
+	front_set_accepting(l->front, 1);
 	log_info("queue_link_up");
 }
