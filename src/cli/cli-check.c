@@ -80,6 +80,7 @@ static const char *const known_files[] = {
 	"stores/*/index.db-journal", "stores/*/lock",
 	"stores/*/blobs/[0-9a-f][0-9a-f]/*", "stores/*/tmp/*",
 	"spool/tmp/*.msg", "spool/tmp/*.env", "spool/q/*.msg", "spool/q/*.env",
+	"spool/spare/s[0-9]*",
 	"audit/*", "audit/pending/*.evt", "audit/pending/.*.tmp",
 	NULL,
 };

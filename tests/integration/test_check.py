@@ -47,3 +47,24 @@ def test_sandbox_off_is_named(fresh_data):
     r = check(fresh_data)
     assert r.returncode == 1
     assert "sandbox = off" in r.stdout
+
+
+def test_after_mail_was_received_and_stopped_is_in_order(fresh_data):
+    """A server that took mail leaves only files check knows: the queue's
+    spool/spare/ pool, the store's blobs, its index."""
+    import smtplib
+    s = helpers.Server(fresh_data)
+    try:
+        s.wait_log(r"event=queue_link_up", timeout=20)
+        with smtplib.SMTP("127.0.0.1", s.ports["smtp"], timeout=20) as c:
+            for i in range(3):
+                c.sendmail("someone@example.org", [helpers.ALICE],
+                           f"Subject: n{i}\r\n\r\nhello\r\n".encode())
+        s.wait_log(r"event=delivered", timeout=20)
+    finally:
+        s.stop()
+    spare = os.path.join(fresh_data.path, "spool", "spare")
+    assert os.listdir(spare), "the queue keeps finished spool files for reuse"
+    r = check(fresh_data)
+    assert r.returncode == 0, r.stdout
+    assert "is in order" in r.stdout
