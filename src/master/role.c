@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <sys/resource.h>
 #include <stdio.h>
+#include <sys/prctl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -146,6 +147,12 @@ int role_start(struct role_ctx *ctx, int argc, char **argv, int keep_tls)
 		return 2;
 	}
 	ctx->name = argv[2];
+	/* roles are exec'd through /proc/self/exe (or redoubt-store's
+	 * descriptor), which would name every one of them "exe" in ps and
+	 * top: an operator sees rd-smtp-in, rd-worker, rd-queue instead */
+	char comm[16];
+	snprintf(comm, sizeof(comm), "rd-%s", ctx->name);
+	prctl(PR_SET_NAME, comm, 0, 0, 0);
 	for (int i = 3; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;

@@ -212,3 +212,11 @@ def test_sighup_applies_new_fail_delay(fresh_server):
         c.send(login_line(ALICE, "wrong"))
         assert c.line().startswith(b"a NO [AUTHENTICATIONFAILED]")
         assert time.monotonic() - t0 >= 1.4
+
+
+def test_roles_are_named_in_ps(fresh_server):
+    """ps and top show what each process is (rd-<role>), not 'exe'."""
+    s = fresh_server
+    for role in ("smtp-in", "imap-login", "queue", "auth"):
+        with open(f"/proc/{s.role_pid(role)}/comm") as f:
+            assert f.read().strip() == f"rd-{role}"[:15]
