@@ -643,6 +643,11 @@ static int sq_open(const struct store_params *params, const char *store_id,
 	return STORE_OK;
 }
 
+static void sq_release_memory(struct store *store)
+{
+	sqlite3_db_release_memory(((struct store_sqlite *)store)->db);
+}
+
 static void sq_close(struct store **store)
 {
 	if (*store != NULL)
@@ -809,6 +814,7 @@ const struct store_ops store_sqlite_ops = {
 	.create = sq_create,
 	.open = sq_open,
 	.close = sq_close,
+	.release_memory = sq_release_memory,
 	.mailbox_create = sq_mailbox_create,
 	.mailbox_rename = sq_mailbox_rename,
 	.mailbox_delete = sq_mailbox_delete,

@@ -38,6 +38,12 @@ void store_close(struct store **store)
 	*store = NULL;
 }
 
+void store_release_memory(struct store *s)
+{
+	if (s != NULL && s->ops->release_memory != NULL)
+		s->ops->release_memory(s);
+}
+
 int store_mailbox_create(struct store *s, const char *name,
 			 enum store_special_use special_use, int64_t *id_r,
 			 const char **error_r)

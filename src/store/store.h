@@ -194,6 +194,7 @@ struct store_ops {
 	int (*open)(const struct store_params *params, const char *store_id,
 		    struct store **store_r, const char **error_r);
 	void (*close)(struct store **store);
+	void (*release_memory)(struct store *s);
 
 	int (*mailbox_create)(struct store *s, const char *name,
 			      enum store_special_use special_use,
@@ -390,6 +391,11 @@ int store_expunged_since(struct store *s, int64_t mailbox_id, uint64_t modseq,
  * rename and commit). Runs only when no other process has the store open;
  * otherwise returns STORE_OK with *removed_r = 0 and does nothing. */
 int store_gc(struct store *s, unsigned *removed_r, const char **error_r);
+
+/* Gives back the memory the store keeps to be fast next time (its page
+ * cache); nothing is lost, the next read fetches from the OS again. For a
+ * process going idle. */
+void store_release_memory(struct store *s);
 
 void store_uids_free(struct store_uids *uids);
 void store_copy_result_free(struct store_copy_result *res);

@@ -296,6 +296,7 @@ int mbox_select(struct session *s, const char *name, bool readonly,
 	if (sel->count > 0 && sel->uids[sel->count - 1] >= sel->uidnext)
 		sel->uidnext = sel->uids[sel->count - 1] + 1;
 	s->sel = sel;
+	s->w->trim_wanted = true;   /* its state and pages go back once idle */
 	out(s, "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)\r\n");
 	if (s->rev2) {
 		/* RFC 9051 6.3.2: EXISTS and the mailbox's LIST, no RECENT or

@@ -107,6 +107,8 @@ struct worker {
 	uint32_t next_req;         /* numbers SETACL requests to master */
 	struct event *change_timer;   /* a store changed: sync idlers soon */
 	bool gc_wanted;         /* messages were removed: reclaim blobs at exit */
+	bool trim_wanted;       /* a mailbox was selected or a big command ran:
+				 * give memory back when nothing is selected */
 	int change_checks;
 	struct {
 		const char *id;
