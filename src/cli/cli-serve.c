@@ -43,14 +43,16 @@ int cli_serve(int argc, char **argv)
 	/* workers and deliver run in the second executable: without it the
 	 * server could not serve a login, so say so now, not at the first */
 	char store_exe[4096];
-	if (spawn_store_exe_open(store_exe, sizeof(store_exe), &why) < 0) {
+	int store_exe_fd;
+	if (spawn_store_exe_open(store_exe, sizeof(store_exe), &store_exe_fd, &why) < 0) {
 		fprintf(stderr, "redoubt serve: refusing to start: %s (%s)\n"
 			"  (install both executables from one build in the same directory)\n",
 			why, store_exe[0] ? store_exe : "-");
 		return CLI_FAIL;
 	}
 	snprintf(conf, sizeof(conf), "%s/redoubt.conf", dir);
-	struct master_opts mo = { .data_dir = dir, .config_path = conf };
+	struct master_opts mo = { .data_dir = dir, .config_path = conf,
+				  .store_exe_fd = store_exe_fd };
 	return master_run(&mo);
 }
 

@@ -264,7 +264,8 @@ static void child_spawn(struct master *m, struct child *c)
 		}
 	}
 	args[n] = NULL;
-	c->pid = spawn_role(c->role, sv[1], c->fds, c->nfds, args, &err);
+	c->pid = spawn_role(c->role, m->opts->store_exe_fd, sv[1], c->fds, c->nfds, args,
+			    &err);
 	close(sv[1]);
 	if (c->pid < 0) {
 		close(sv[0]);

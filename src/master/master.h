@@ -14,6 +14,7 @@
 struct master_opts {
 	const char *data_dir;        /* absolute */
 	const char *config_path;
+	int store_exe_fd;            /* redoubt-store, from spawn_store_exe_open */
 };
 
 int master_run(const struct master_opts *opts);

@@ -12,12 +12,6 @@
 
 #define SPAWN_MAX_ARGS 48
 
-/* The O_PATH descriptor of redoubt-store, -1 until spawn_store_exe_open.
- * File state rather than context because it stands for a property of the
- * process, like /proc/self/exe: set once by master before it starts any
- * role, only read afterwards, never in a role (each role execs anew). */
-static int store_exe_fd = -1;
-
 extern char **environ;
 
 bool spawn_role_in_store_exe(const char *role)
@@ -25,12 +19,13 @@ bool spawn_role_in_store_exe(const char *role)
 	return strcmp(role, "worker") == 0 || strcmp(role, "deliver") == 0;
 }
 
-int spawn_store_exe_open(char *path_r, size_t size, const char **error_r)
+int spawn_store_exe_open(char *path_r, size_t size, int *fd_r, const char **error_r)
 {
 	char self[4096];
 	struct stat st;
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	path_r[0] = '\0';
+	*fd_r = -1;
 	if (n <= 0 || (size_t)n >= sizeof(self) - 1) {
 		*error_r = "cannot read /proc/self/exe";
 		return -1;
@@ -59,14 +54,12 @@ int spawn_store_exe_open(char *path_r, size_t size, const char **error_r)
 			close(fd);
 		return -1;
 	}
-	if (store_exe_fd >= 0)
-		close(store_exe_fd);
-	store_exe_fd = fd;
+	*fd_r = fd;
 	return 0;
 }
 
-pid_t spawn_role(const char *role, int ipc_fd, const struct spawn_fd *fds, int nfds,
-		 const char *const *extra_args, const char **error_r)
+pid_t spawn_role(const char *role, int store_exe_fd, int ipc_fd, const struct spawn_fd *fds,
+		 int nfds, const char *const *extra_args, const char **error_r)
 {
 	char *argv[SPAWN_MAX_ARGS];
 	char bufs[ROLE_MAX_LISTENERS + 1][96];

@@ -24,11 +24,13 @@ struct spawn_fd {
  * as the other roles run /proc/self/exe, even if an upgrade replaces the
  * files while master runs (no mix of versions on one IPC channel). Once,
  * in master, before the first spawn_role. path_r receives the path looked
- * at (for the operator's error message). */
-int spawn_store_exe_open(char *path_r, size_t size, const char **error_r);
+ * at (for the operator's error message); *fd_r the O_PATH descriptor,
+ * which master keeps for its lifetime and hands to every spawn_role. */
+int spawn_store_exe_open(char *path_r, size_t size, int *fd_r, const char **error_r);
 /* Whether role runs in redoubt-store. */
 bool spawn_role_in_store_exe(const char *role);
 
-pid_t spawn_role(const char *role, int ipc_fd, const struct spawn_fd *fds, int nfds,
-		 const char *const *extra_args, const char **error_r);
+/* store_exe_fd: from spawn_store_exe_open (used for worker and deliver). */
+pid_t spawn_role(const char *role, int store_exe_fd, int ipc_fd, const struct spawn_fd *fds,
+		 int nfds, const char *const *extra_args, const char **error_r);
 #endif
