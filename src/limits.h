@@ -225,6 +225,15 @@
  * after a crash takes (the queue redelivers at its start), so even a
  * server down for a week does not file a message twice. */
 #define RD_STORE_DELIVERY_KEY_KEEP_S (10u * 24u * 3600u)
+/* An append whose blobs another process's store_gc removed between their
+ * write and the index transaction writes them again; it gives up after
+ * this many tries (each needs a whole expunge-and-collect of the same
+ * content in between, so a second try is already rare). */
+#define RD_STORE_GC_RACE_TRIES  4u
+/* A worker collects the blobs of removed messages this long after the
+ * last removal rather than after each command: one write transaction for
+ * a burst of EXPUNGEs or MOVEs. */
+#define RD_WORKER_GC_DELAY_MS   2000u
 
 /* Largest per-user quota the config accepts (16 TiB, in MiB). */
 #define RD_CONFIG_MAX_QUOTA_MIB (16u * 1024u * 1024u)

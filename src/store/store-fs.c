@@ -384,10 +384,9 @@ int fs_blob_put(int blobs_fd, int tmp_fd, const void *data, size_t size,
 	return ret;
 }
 
-int fs_blob_open(int blobs_fd, const char *id)
+/* blobs/xx/<rest> of a valid id, into rel (STORE_BLOB_ID_LEN + 2). */
+static int blob_rel(const char *id, char *rel)
 {
-	char rel[STORE_BLOB_ID_LEN + 2];
-
 	if (!fs_blob_id_valid(id)) {
 		errno = EINVAL;
 		return -1;
@@ -396,7 +395,37 @@ int fs_blob_open(int blobs_fd, const char *id)
 	rel[1] = id[1];
 	rel[2] = '/';
 	memcpy(rel + 3, id + 2, STORE_BLOB_ID_LEN - 2 + 1);
+	return 0;
+}
+
+int fs_blob_open(int blobs_fd, const char *id)
+{
+	char rel[STORE_BLOB_ID_LEN + 2];
+
+	if (blob_rel(id, rel) < 0)
+		return -1;
 	return fs_open_beneath(blobs_fd, rel, O_RDONLY, 0);
+}
+
+bool fs_blob_present(int blobs_fd, const char *id, uint64_t size)
+{
+	char rel[STORE_BLOB_ID_LEN + 2];
+	struct stat st;
+
+	return blob_rel(id, rel) == 0 &&
+	       fstatat(blobs_fd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       S_ISREG(st.st_mode) && (uint64_t)st.st_size == size;
+}
+
+int fs_blob_unlink(int blobs_fd, const char *id)
+{
+	char rel[STORE_BLOB_ID_LEN + 2];
+
+	if (blob_rel(id, rel) < 0)
+		return -1;
+	if (unlinkat(blobs_fd, rel, 0) < 0 && errno != ENOENT)
+		return -1;
+	return 0;
 }
 
 /* Iterate over dir_fd's entries; each is passed to fn. A dup is handed to

@@ -52,6 +52,10 @@ int fs_blob_put_many(int blobs_fd, int tmp_fd, struct fs_blob *blobs, size_t n,
 		     const struct store_faults *faults, const char **error_r);
 /* Read-only fd on blobs/xx/<id>, or -1 with errno. */
 int fs_blob_open(int blobs_fd, const char *id);
+/* Whether blobs/xx/<id> is there, a regular file of size octets. */
+bool fs_blob_present(int blobs_fd, const char *id, uint64_t size);
+/* Unlink blobs/xx/<id>; 0 also when it was already gone, else -1/errno. */
+int fs_blob_unlink(int blobs_fd, const char *id);
 /* Whether id is 64 lower-case hex digits. */
 bool fs_blob_id_valid(const char *id);
 

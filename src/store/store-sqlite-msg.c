@@ -358,6 +358,11 @@ static int insert_row(struct store_sqlite *s, const struct sq_mailbox *mb,
 	return STORE_OK;
 }
 
+/* append_index's answer when one of the blobs is no longer there: another
+ * process's store_gc collected it (its content had been removed before)
+ * between the write and this transaction. Nothing was changed. */
+#define SQ_BLOB_GONE 1
+
 /* The index half of append: one transaction for all n messages, which
  * share one MODSEQ (one change). A message whose delivery key is known
  * gets UID 0 and no row. */
@@ -376,6 +381,14 @@ static int append_index(struct store_sqlite *s, int64_t mailbox_id,
 	if ((ret = sq_begin_change(s, mailbox_id, &mb, &modseq,
 				   error_r)) != STORE_OK)
 		return ret;
+	/* Under the write lock store_gc cannot run: a blob present now stays
+	 * until a row naming it is removed again. */
+	for (i = 0; i < n; i++) {
+		if (!fs_blob_present(s->blobs_fd, blobs[i].id, blobs[i].size)) {
+			ret = SQ_BLOB_GONE;
+			goto fail;
+		}
+	}
 	for (i = 0; i < n; i++) {
 		const char *key = msgs[i].delivery_key;
 
@@ -464,12 +477,24 @@ int sq_append_batch(struct store *store, int64_t mailbox_id,
 	/* Durability order (ARCHITECTURE rule 7): the blobs are durable
 	 * before the rows that name them, so a crash in between leaves at
 	 * worst unreferenced blobs, never a row without its blob. */
-	ret = fs_blob_put_many(s->blobs_fd, s->tmp_fd, blobs, n, &s->faults,
-			       error_r);
-	if (ret != STORE_OK)
-		goto out;
-	ret = append_index(s, mailbox_id, msgs, kws, blobs, n, uids_r,
-			   modseqs_r, error_r);
+	for (unsigned tries = 1;; tries++) {
+		ret = fs_blob_put_many(s->blobs_fd, s->tmp_fd, blobs, n,
+				       &s->faults, error_r);
+		if (ret != STORE_OK)
+			goto out;
+		if (s->faults.before_index != NULL)
+			s->faults.before_index(s->faults.before_index_arg);
+		ret = append_index(s, mailbox_id, msgs, kws, blobs, n, uids_r,
+				   modseqs_r, error_r);
+		if (ret != SQ_BLOB_GONE)
+			break;
+		/* the next put finds the missing blobs absent and writes them */
+		if (tries >= RD_STORE_GC_RACE_TRIES) {
+			*error_r = "blobs collected again and again while being filed";
+			ret = STORE_ERROR;
+			goto out;
+		}
+	}
 	if (ret == STORE_OK &&
 	    s->faults.crash_after_step == STORE_STEP_INDEX_COMMITTED) {
 		*error_r = "fault injected: crashed";

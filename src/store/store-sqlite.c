@@ -142,6 +142,11 @@ static const char *const sq_sql[SQ_STMT_COUNT] = {
 		"INDEXED BY messages_state WHERE mailbox_id = ?1 ORDER BY uid",
 	[SQ_EXPUNGED_SINCE] = "SELECT uid FROM expunged WHERE mailbox_id = ?1 "
 		"AND modseq > ?2 AND uid BETWEEN ?3 AND ?4 ORDER BY uid",
+	/* blobs of removed messages (schema step 7) */
+	[SQ_UNREF_ANY] = "SELECT 1 FROM blob_unref LIMIT 1",
+	[SQ_UNREF_DEAD] = "SELECT blob FROM blob_unref u WHERE NOT EXISTS "
+		"(SELECT 1 FROM messages m WHERE m.blob = u.blob)",
+	[SQ_UNREF_CLEAR] = "DELETE FROM blob_unref",
 };
 
 /* Schema migrations, applied in order, each in its own transaction with
@@ -215,6 +220,15 @@ static const char *const migrations[] = {
 	 * read ~20 MiB of table before. */
 	"CREATE INDEX messages_state ON messages(mailbox_id, uid, modseq, flags,"
 	" size);",
+	/* 7: the blob of every removed message row is noted (whichever path
+	 * removed it: EXPUNGE, MOVE, a deleted mailbox's cascade), so its
+	 * file can be collected while the store is in use, by a look at
+	 * these names instead of a walk of blobs/. A name still used by
+	 * another row (a copy) is kept. Existing stores start empty here:
+	 * what they removed before is found by the walk at a worker's exit. */
+	"CREATE TABLE blob_unref(blob TEXT PRIMARY KEY) WITHOUT ROWID;"
+	"CREATE TRIGGER messages_unref AFTER DELETE ON messages BEGIN"
+	" INSERT OR IGNORE INTO blob_unref(blob) VALUES(old.blob); END;",
 };
 #define MIGRATION_COUNT (sizeof(migrations) / sizeof(migrations[0]))
 
@@ -785,19 +799,74 @@ static int blob_referenced(void *ctx, const char *id, const char **error_r)
 	return sq_fail(s, "blob lookup", error_r);
 }
 
+/* The blobs of removed messages that no row names any more, under the
+ * write lock: no append can commit a row naming one of them meanwhile,
+ * and one that wrote (or found) such a blob before finds it gone in its
+ * own transaction and writes it again (append_index). */
+static int gc_unref(struct store_sqlite *s, unsigned *removed_r,
+		    const char **error_r)
+{
+	sqlite3_stmt *st = sq_stmt(s, SQ_UNREF_ANY, error_r);
+	int rc;
+
+	if (st == NULL)
+		return STORE_ERROR;
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE)
+		return STORE_OK;     /* nothing noted: no write lock taken */
+	if (rc != SQLITE_ROW)
+		return sq_fail(s, "blob_unref", error_r);
+	if (sq_begin(s, error_r) < 0)
+		return STORE_ERROR;
+	if ((st = sq_stmt(s, SQ_UNREF_DEAD, error_r)) == NULL)
+		goto fail;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *id = (const char *)sqlite3_column_text(st, 0);
+		/* a name that is not a blob id was never written by us */
+		if (id == NULL || !fs_blob_id_valid(id))
+			continue;
+		if (fs_blob_unlink(s->blobs_fd, id) < 0) {
+			sqlite3_reset(st);
+			*error_r = "cannot remove blob";
+			goto fail;
+		}
+		(*removed_r)++;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		(void)sq_fail(s, "blob_unref", error_r);
+		goto fail;
+	}
+	/* a crash before this commit leaves the names: unlinking one again
+	 * finds it gone, which is fine */
+	if ((st = sq_stmt(s, SQ_UNREF_CLEAR, error_r)) == NULL ||
+	    sq_exec_stmt(s, st, "blob_unref clear", error_r) != STORE_OK)
+		goto fail;
+	return sq_commit(s, error_r);
+fail:
+	sq_rollback(s);
+	return STORE_ERROR;
+}
+
 static int sq_gc(struct store *store, unsigned *removed_r, const char **error_r)
 {
 	struct store_sqlite *s = (struct store_sqlite *)store;
-	int ret = STORE_OK;
+	int ret;
 
 	*removed_r = 0;
-	/* Only with the store to ourselves: another opener may have renamed
-	 * a blob whose index row it has not committed yet. A failed
-	 * conversion drops our shared lock (Linux flock), so retake it. */
+	if ((ret = gc_unref(s, removed_r, error_r)) != STORE_OK)
+		return ret;
+	/* The walk of blobs/ only with the store to ourselves: another
+	 * opener may have renamed a blob whose index row it has not
+	 * committed yet. A failed conversion drops our shared lock (Linux
+	 * flock), so retake it. */
 	if (flock(s->lock_fd, LOCK_EX | LOCK_NB) == 0) {
-		if (fs_blob_gc(s->blobs_fd, blob_referenced, s, removed_r,
+		unsigned walked = 0;
+		if (fs_blob_gc(s->blobs_fd, blob_referenced, s, &walked,
 			       error_r) < 0)
 			ret = STORE_ERROR;
+		*removed_r += walked;
 	} else if (errno != EWOULDBLOCK) {
 		*error_r = "cannot lock store";
 		return STORE_ERROR;

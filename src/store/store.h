@@ -49,6 +49,11 @@ enum store_step {
 };
 struct store_faults {
 	enum store_step crash_after_step;
+	/* called once the blobs of an append are durable and before its
+	 * index transaction begins: a test runs another handle's store_gc
+	 * there, as another process could */
+	void (*before_index)(void *arg);
+	void *before_index_arg;
 };
 
 struct store_ops;
@@ -387,9 +392,12 @@ int store_recent_claim(struct store *s, int64_t mailbox_id, uint32_t *first_r,
 int store_expunged_since(struct store *s, int64_t mailbox_id, uint64_t modseq,
 			 uint32_t uid_first, uint32_t uid_last,
 			 struct store_uids *uids_r, const char **error_r);
-/* Removes blobs no message references (expunged, or left by a crash between
- * rename and commit). Runs only when no other process has the store open;
- * otherwise returns STORE_OK with *removed_r = 0 and does nothing. */
+/* Removes blobs no message references. Those of removed messages (the
+ * index notes each removed row's blob) are collected at any time, under
+ * the index's write lock; an append that finds one of its blobs gone in
+ * its transaction writes it again (RD_STORE_GC_RACE_TRIES). Blobs left by
+ * a crash between rename and commit are found by a walk of blobs/ that
+ * runs only when no other process has the store open. */
 int store_gc(struct store *s, unsigned *removed_r, const char **error_r);
 
 /* Gives back the memory the store keeps to be fast next time (its page

@@ -55,7 +55,7 @@ static int blob_on_disk(int blobs_fd, const char *hex, size_t size)
 
 static void run(int blobs_fd, int tmp_fd, const char *million)
 {
-	const struct store_faults none = { STORE_STEP_NONE };
+	const struct store_faults none = { .crash_after_step = STORE_STEP_NONE };
 	struct fs_blob batch[NVECTORS];
 	const char *err = NULL;
 	size_t i, size;

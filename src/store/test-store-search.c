@@ -316,6 +316,8 @@ static void test_migration(void)
 			   "DROP TABLE delivered;"
 			   "DROP INDEX expunged_modseq;"
 			   "DROP INDEX messages_state;"
+			   "DROP TRIGGER messages_unref;"
+			   "DROP TABLE blob_unref;"
 			   "ALTER TABLE mailboxes DROP COLUMN recent_uid;"
 			   "CREATE VIRTUAL TABLE message_text USING fts5(body);"
 			   "INSERT INTO message_text(rowid, body) SELECT id,"

@@ -4,6 +4,7 @@
  * after a crash injected after every step of the append write order. */
 #include "store/store.h"
 #include "store/store-fs.h"
+#include "store/sha256.h"
 #include "limits.h"
 #include "lib/test.h"
 
@@ -22,7 +23,7 @@ static char root[64];
 
 static struct store_params params_for(enum store_step crash)
 {
-	struct store_params p = { NULL, root, { crash } };
+	struct store_params p = { .stores_root = root, .faults = { .crash_after_step = crash } };
 	return p;
 }
 
@@ -591,18 +592,154 @@ static void test_concurrent_open(void)
 	      store_expunge(s, mb, 1, UINT32_MAX, &ex, &err) == STORE_OK &&
 	      ex.count == 1, "expunge while shared");
 	store_uids_free(&ex);
-	CHECK(store_gc(s, &removed, &err) == STORE_OK && removed == 0,
-	      "gc does nothing while shared");
+	CHECK(store_gc(s, &removed, &err) == STORE_OK && removed == 1,
+	      "gc while shared reclaims the expunged message's blob (%u)", removed);
 	CHECK(append_text(s, mb, "still works", 0, NULL, NULL) == STORE_OK,
-	      "lock retaken after refused gc");
+	      "lock retaken after refused walk");
 	store_close(&s);
 	store_close(&holder);
 	s = open_store("alice", STORE_STEP_NONE);
 	CHECK(s != NULL && count_dir("alice", "tmp") == 0,
 	      "recovery runs once the store is ours alone");
 	CHECK(s != NULL && store_gc(s, &removed, &err) == STORE_OK &&
-	      removed == 1, "gc reclaims the expunged message's blob");
+	      removed == 0, "nothing left to reclaim");
 	store_close(&s);
+}
+
+/* Whether the blob holding exactly text is in alice's store. */
+static bool blob_there(const char *text)
+{
+	uint8_t md[SHA256_DIGEST_LEN];
+	char path[256];
+	struct stat st;
+	int o;
+
+	sha256(text, strlen(text), md);
+	o = snprintf(path, sizeof(path), "%s/alice/blobs/%02x/", root, md[0]);
+	for (int i = 1; i < SHA256_DIGEST_LEN; i++)
+		o += snprintf(path + o, sizeof(path) - (size_t)o, "%02x", md[i]);
+	return stat(path, &st) == 0;
+}
+
+static int expunge_uid(struct store *s, int64_t mb, uint32_t uid)
+{
+	struct store_flag_change ch = { STORE_FLAGS_ADD, STORE_FLAG_DELETED, NULL, 0 };
+	struct store_uids ex = { 0 };
+	const char *err;
+	int ok = store_flags_update(s, mb, uid, uid, &ch, NULL, NULL, NULL, &err) == STORE_OK &&
+		 store_expunge(s, mb, uid, uid, &ex, &err) == STORE_OK && ex.count == 1;
+
+	store_uids_free(&ex);
+	return ok;
+}
+
+/* While another handle (another process) has the store open, the blobs of
+ * removed messages are still collected: an expunged one, the source of a
+ * MOVE, those of a deleted mailbox; a blob another message still names
+ * stays, and so does an orphan of an append in flight (only the walk,
+ * with the store to ourselves, may take that). */
+static void test_gc_live(void)
+{
+	struct store *holder = open_store("alice", STORE_STEP_NONE);
+	struct store *s = open_store("alice", STORE_STEP_NONE);
+	struct store *crashing = open_store("alice", STORE_STEP_RENAMED);
+	struct store_copy_result cr = { 0 };
+	unsigned removed = 0;
+	uint32_t u1 = 0, u2 = 0, u3 = 0, u4 = 0;
+	const char *err;
+	int64_t mb, dst;
+
+	if (holder == NULL || s == NULL || crashing == NULL) {
+		CHECK(0, "gc live: open three handles");
+		store_close(&holder);
+		store_close(&s);
+		store_close(&crashing);
+		return;
+	}
+	CHECK(store_mailbox_create(s, "GcLive", STORE_SPECIAL_NONE, &mb, &err) == STORE_OK &&
+	      store_mailbox_create(s, "GcLive2", STORE_SPECIAL_NONE, &dst, &err) == STORE_OK,
+	      "gc live: mailboxes");
+	CHECK(append_text(s, mb, "gc live one", 0, &u1, NULL) == STORE_OK &&
+	      append_text(s, mb, "gc live kept", 0, &u2, NULL) == STORE_OK &&
+	      append_text(s, mb, "gc live kept", 0, &u3, NULL) == STORE_OK &&
+	      append_text(s, mb, "gc live moved", 0, &u4, NULL) == STORE_OK,
+	      "gc live: four messages, two with the same octets");
+	CHECK(expunge_uid(s, mb, u1) && store_gc(s, &removed, &err) == STORE_OK &&
+	      removed == 1 && !blob_there("gc live one"),
+	      "gc live: expunged message's blob collected while shared (%u)", removed);
+	CHECK(expunge_uid(s, mb, u2) && store_gc(s, &removed, &err) == STORE_OK &&
+	      removed == 0 && blob_there("gc live kept") &&
+	      read_back(s, mb, u3, "gc live kept", 12),
+	      "gc live: a blob another message names stays (%u)", removed);
+	CHECK(store_copy(s, mb, u4, u4, dst, true, &cr, &err) == STORE_OK &&
+	      store_gc(s, &removed, &err) == STORE_OK && removed == 0 &&
+	      blob_there("gc live moved"), "gc live: a moved message keeps its blob");
+	store_copy_result_free(&cr);
+	CHECK(append_text(crashing, dst, "gc live orphan", 0, NULL, NULL) == STORE_CRASHED &&
+	      blob_there("gc live orphan"), "gc live: an append in flight left its blob");
+	store_close(&crashing);
+	CHECK(store_mailbox_delete(s, "GcLive", &err) == STORE_OK &&
+	      store_mailbox_delete(s, "GcLive2", &err) == STORE_OK &&
+	      store_gc(s, &removed, &err) == STORE_OK && removed == 2 &&
+	      !blob_there("gc live kept") && !blob_there("gc live moved"),
+	      "gc live: deleted mailboxes' blobs collected (%u)", removed);
+	CHECK(blob_there("gc live orphan"), "gc live: the in-flight orphan stays while shared");
+	store_close(&holder);
+	CHECK(store_gc(s, &removed, &err) == STORE_OK && removed == 1 &&
+	      !blob_there("gc live orphan"), "gc live: the walk takes it once alone (%u)",
+	      removed);
+	store_close(&s);
+}
+
+/* Another handle's store_gc runs between an append's blob write and its
+ * index transaction, and collects that very blob (the same octets had
+ * been expunged): the append writes it again and files the message. */
+struct race {
+	struct store *collector;
+	unsigned removed, calls;
+};
+
+static void race_gc(void *arg)
+{
+	struct race *r = arg;
+	unsigned n = 0;
+	const char *err;
+
+	r->calls++;
+	if (store_gc(r->collector, &n, &err) == STORE_OK)
+		r->removed += n;
+}
+
+static void test_gc_race(void)
+{
+	struct race r = { 0 };
+	struct store_params p = params_for(STORE_STEP_NONE);
+	struct store *appender = NULL;
+	const char *err, *text = "raced with a collector";
+	uint32_t uid = 0;
+	int64_t mb;
+
+	r.collector = open_store("alice", STORE_STEP_NONE);
+	p.faults.before_index = race_gc;
+	p.faults.before_index_arg = &r;
+	if (r.collector == NULL || store_open(&p, "alice", &appender, &err) != STORE_OK) {
+		CHECK(0, "gc race: open two handles");
+		store_close(&r.collector);
+		return;
+	}
+	mb = mailbox_id(r.collector, "INBOX");
+	CHECK(append_text(r.collector, mb, text, 0, &uid, NULL) == STORE_OK &&
+	      expunge_uid(r.collector, mb, uid) && blob_there(text),
+	      "gc race: the octets stored and expunged, blob not yet collected");
+	CHECK(append_text(appender, mb, text, 0, &uid, NULL) == STORE_OK && uid > 0,
+	      "gc race: the append succeeds");
+	CHECK(r.removed == 1 && r.calls == 2,
+	      "gc race: collected under it once, written again (%u, %u calls)", r.removed,
+	      r.calls);
+	CHECK(blob_there(text) && read_back(appender, mb, uid, text, strlen(text)),
+	      "gc race: the filed message has its blob");
+	store_close(&appender);
+	store_close(&r.collector);
 }
 
 static void test_symlinks(void)
@@ -817,6 +954,8 @@ int main(void)
 	for (step = STORE_STEP_TMP_WRITTEN; step <= STORE_STEP_INDEX_COMMITTED; step++)
 		test_batch_crash_step(step);
 	test_concurrent_open();
+	test_gc_live();
+	test_gc_race();
 	test_keyword_cap();
 	test_symlinks();
 

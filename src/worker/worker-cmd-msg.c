@@ -749,7 +749,8 @@ static void cmd_copy(struct session *s, const char *tag, const struct imap_arg *
 		struct store_copy_result res = { 0 };
 		r = store_copy(s->sel->store, s->sel->id, ranges[i].lo, ranges[i].hi, dst.id, move,
 			       &res, &err);
-		s->w->gc_wanted |= move && r == STORE_OK;
+		if (move && r == STORE_OK)
+			worker_gc_soon(s->w);
 		if (r == STORE_OK &&
 		    (append_uids(&src, &nsrc, &res.src) < 0 || append_uids(&dsts, &ndst, &res.dst) < 0)) {
 			r = STORE_ERROR;
@@ -804,7 +805,7 @@ static int expunge_range(struct session *s, uint32_t lo, uint32_t hi, const char
 		int r = store_expunge(s->sel->store, s->sel->id, lo, hi, &gone, error_r);
 		size_t count = gone.count;
 		if (count > 0)
-			s->w->gc_wanted = true;
+			worker_gc_soon(s->w);
 		store_uids_free(&gone);
 		if (r != STORE_OK || count < RD_STORE_MAX_BATCH)
 			return r;

@@ -160,7 +160,7 @@ static void cmd_delete(struct session *s, const char *tag, const struct imap_arg
 		reply_store_error(s, tag, r, err);
 		return;
 	}
-	s->w->gc_wanted = true;
+	worker_gc_soon(s->w);
 	if (s->sel != NULL && !s->sel->shared && strcmp(s->sel->name, name) == 0)
 		mbox_unselect(s);
 	out(s, "%s OK DELETE completed\r\n", tag);

@@ -415,7 +415,7 @@ void shared_copy(struct session *s, const char *tag, const struct imap_range *ra
 				       NULL, &err);
 		if (r == STORE_OK)
 			r = store_expunge(s->sel->store, s->sel->id, src[i], src[i], &gone, &err);
-		s->w->gc_wanted = true;
+		worker_gc_soon(s->w);
 		store_uids_free(&gone);
 	}
 	copy_reply(s, tag, r, err, dstinfo->uidvalidity, src, done, dsts, uid, move);

@@ -180,6 +180,47 @@ static void change_timer_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* The blobs of removed messages, collected in every store this worker has
+ * open: its principal's and the owners' it reached through grants (a
+ * grantee's EXPUNGE in an owner's mailbox included). At the worker's exit
+ * store_gc also walks blobs/ for crash leftovers, when alone. */
+static void worker_gc(struct worker *w)
+{
+	unsigned removed = 0, n;
+	const char *err;
+	char num[16];
+	for (size_t i = 0; i <= w->nshared; i++) {
+		struct store *st = i == 0 ? w->store : w->shared[i - 1].st;
+		n = 0;
+		if (st == NULL)
+			continue;
+		if (store_gc(st, &n, &err) != STORE_OK)
+			log_warn("blob_gc_failed", "principal", w->ctx->principal, "reason", err);
+		removed += n;
+	}
+	if (removed > 0) {
+		snprintf(num, sizeof(num), "%u", removed);
+		log_info("blobs_reclaimed", "principal", w->ctx->principal, "blobs", num);
+	}
+}
+
+static void gc_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	worker_gc(arg);
+}
+
+void worker_gc_soon(struct worker *w)
+{
+	w->gc_wanted = true;
+	if (w->gc_timer != NULL && !evtimer_pending(w->gc_timer, NULL)) {
+		struct timeval tv = { .tv_sec = RD_WORKER_GC_DELAY_MS / 1000,
+				      .tv_usec = (RD_WORKER_GC_DELAY_MS % 1000) * 1000 };
+		evtimer_add(w->gc_timer, &tv);
+	}
+}
+
 /* Watches each store directory the worker may use. Best effort: without
  * inotify, idle sessions still see changes at RD_IMAP_IDLE_POLL_MS. */
 static struct event *watch_stores(struct worker *w, const char *stores)
@@ -617,6 +658,7 @@ int worker_main(struct role_ctx *ctx)
 	struct event *ev = event_new(w.base, ctx->ipc_fd, EV_READ | EV_PERSIST, worker_ipc_cb, &w);
 	event_add(ev, NULL);
 	struct event *changes = watch_stores(&w, stores);
+	w.gc_timer = evtimer_new(w.base, gc_timer_cb, &w);
 	w.idle_since = time(NULL);
 	struct event *idle = event_new(w.base, -1, EV_PERSIST, idle_cb, &w);
 	struct timeval tick = { .tv_sec = 10 };
@@ -634,17 +676,14 @@ int worker_main(struct role_ctx *ctx)
 	}
 	if (w.change_timer != NULL)
 		event_free(w.change_timer);
+	if (w.gc_timer != NULL)
+		event_free(w.gc_timer);
+	w.gc_timer = NULL;
 	event_base_free(w.base);
-	if (w.gc_wanted) {
-		/* messages went this session: their blobs are reclaimed now if
-		 * no other process has the store open (else at a later exit) */
-		unsigned removed = 0;
-		char n[16];
-		if (store_gc(w.store, &removed, &err) == STORE_OK && removed > 0) {
-			snprintf(n, sizeof(n), "%u", removed);
-			log_info("blobs_reclaimed", "principal", ctx->principal, "blobs", n);
-		}
-	}
+	/* messages went this session: their blobs now, and with the store to
+	 * ourselves the walk for crash leftovers (else at a later exit) */
+	if (w.gc_wanted)
+		worker_gc(&w);
 	store_close(&w.store);
 	shared_close_all(&w);
 	grants_free(&w.grants);

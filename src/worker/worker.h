@@ -106,7 +106,8 @@ struct worker {
 	struct grant_set grants;   /* from master (IPC_WORKER_GRANTS) */
 	uint32_t next_req;         /* numbers SETACL requests to master */
 	struct event *change_timer;   /* a store changed: sync idlers soon */
-	bool gc_wanted;         /* messages were removed: reclaim blobs at exit */
+	bool gc_wanted;         /* messages were removed: their blobs go soon */
+	struct event *gc_timer; /* worker_gc_soon's delay */
 	bool trim_wanted;       /* a mailbox was selected or a big command ran:
 				 * give memory back when nothing is selected */
 	int change_checks;
@@ -126,6 +127,8 @@ struct mbref {
 };
 
 /* worker.c */
+/* Messages were removed: collect their blobs after RD_WORKER_GC_DELAY_MS. */
+void worker_gc_soon(struct worker *w);
 void out(struct session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void out_buf(struct session *s, const struct buffer *b);
 /* Octets written but not yet taken by the peer. */

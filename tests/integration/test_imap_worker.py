@@ -692,7 +692,9 @@ def test_imapflow_client(srv):
     assert {"\\Sent", "\\Trash"} <= {x["specialUse"] for x in out["list"]}
 
 
-def test_expunged_blobs_are_reclaimed_when_the_worker_ends(fresh_server):
+def test_expunged_blobs_are_reclaimed_while_the_worker_runs(fresh_server):
+    """An always-connected client (a phone in IDLE) keeps its worker alive:
+    the files of what it expunges must still leave the disk, soon."""
     s = fresh_server
     store = s.data.store_id(helpers.ALICE)
     blobs = os.path.join(s.data.path, "stores", store, "blobs")
@@ -702,14 +704,22 @@ def test_expunged_blobs_are_reclaimed_when_the_worker_ends(fresh_server):
 
     m = imaplib.IMAP4_SSL("127.0.0.1", s.ports["imaps"], ssl_context=tls_context(), timeout=10)
     m.login(helpers.ALICE, helpers.ALICE_PW)
-    for i in range(2):
+    for i in range(3):
         ok(m.append("INBOX", None, None, b"Subject: gc %d\r\n\r\nbody %d\r\n" % (i, i)))
-    assert count() == 2
+    assert count() == 3
     m.select("INBOX")
     ok(m.store("1", "+FLAGS", "(\\Deleted)"))
     ok(m.expunge())
+    s.wait_log(r"event=blobs_reclaimed principal=\S+ blobs=1", timeout=10)
+    assert count() == 2, "the expunged message's blob went while the session stayed"
+    # MOVE's source keeps nothing behind either, and the moved copy reads
+    ok(m.uid("MOVE", "2", "Trash"))
+    m.select("Trash")
+    typ, data = m.fetch("1", "(BODY.PEEK[TEXT])")
+    assert typ == "OK" and data[0][1] == b"body 1\r\n"
+    m.select("INBOX")
+    typ, data = m.fetch("1", "(BODY.PEEK[TEXT])")
+    assert typ == "OK" and data[0][1] == b"body 2\r\n"
     m.logout()
-    assert count() == 2, "a running worker leaves blobs alone"
     assert s.stop() == 0
-    assert count() == 1, "the expunged message's blob went when the worker ended"
-    assert "event=blobs_reclaimed" in s.log()
+    assert count() == 2
