@@ -234,6 +234,10 @@
  * last removal rather than after each command: one write transaction for
  * a burst of EXPUNGEs or MOVEs. */
 #define RD_WORKER_GC_DELAY_MS   2000u
+/* COPY/MOVE between two owners' stores files the copies in batches of
+ * RD_STORE_MAX_APPEND_BATCH messages or this many octets (held in memory
+ * together for one transaction and one round of disk syncs). */
+#define RD_WORKER_COPY_BATCH_BYTES (32u * 1024u * 1024u)
 
 /* Largest per-user quota the config accepts (16 TiB, in MiB). */
 #define RD_CONFIG_MAX_QUOTA_MIB (16u * 1024u * 1024u)

@@ -313,6 +313,12 @@ static int report_cb(void *ctx, const struct audit_record *rec, const char *line
 				 disp(rec, AUDIT_F_BYTES, d, sizeof(d)),
 				 disp(rec, AUDIT_F_MAILBOX, a, sizeof(a)),
 				 disp(rec, AUDIT_F_OWNER, b, sizeof(b)));
+		else if (act != NULL && strcmp(act, "expunge") == 0)
+			snprintf(what, sizeof(what), "%sremoved %s messages from %s of %s",
+				 other ? "OTHER PRINCIPAL " : "",
+				 disp(rec, AUDIT_F_MESSAGES, c, sizeof(c)),
+				 disp(rec, AUDIT_F_MAILBOX, a, sizeof(a)),
+				 disp(rec, AUDIT_F_OWNER, b, sizeof(b)));
 		else if (act != NULL && strcmp(act, "status") == 0)
 			snprintf(what, sizeof(what), "%sasked the counts of %s of %s (STATUS)",
 				 other ? "OTHER PRINCIPAL " : "",

@@ -730,7 +730,7 @@ static void cmd_copy(struct session *s, const char *tag, const struct imap_arg *
 	if (r == STORE_OK)
 		r = store_mailbox_state(ref.store, ref.name, &dst, &err);
 	if (r == STORE_OK && ref.store != s->sel->store) {
-		/* between two owners' stores: read and append, one by one */
+		/* between two owners' stores: read and append, in batches */
 		shared_copy(s, tag, ranges, n, &ref, &dst, uid, move);
 		free(ranges);
 		return;
@@ -761,6 +761,8 @@ static void cmd_copy(struct session *s, const char *tag, const struct imap_arg *
 	free(ranges);
 	if (ref.grant != NULL && ndst > 0)
 		shared_audit(s, ref.grant, move ? "move" : "copy", ndst, 0);
+	if (move && s->sel->shared && nsrc > 0)
+		shared_audit(s, &s->sel->grant, "expunge", nsrc, 0);
 	copy_reply(s, tag, r, err, dst.uidvalidity, src, nsrc == ndst ? nsrc : 0, dsts, uid, move);
 	free(src);
 	free(dsts);
@@ -806,6 +808,9 @@ static int expunge_range(struct session *s, uint32_t lo, uint32_t hi, const char
 		size_t count = gone.count;
 		if (count > 0)
 			worker_gc_soon(s->w);
+		/* removing an owner's mail is the access most worth a record */
+		if (count > 0 && s->sel->shared)
+			shared_audit(s, &s->sel->grant, "expunge", count, 0);
 		store_uids_free(&gone);
 		if (r != STORE_OK || count < RD_STORE_MAX_BATCH)
 			return r;

@@ -346,23 +346,38 @@ int parse_flag_list(const struct imap_arg *list, unsigned *flags_r, const char *
 	return 0;
 }
 
+int append_parsed_batch(struct store *st, int64_t mailbox_id, struct store_append *msgs,
+			size_t n, uint32_t *uids_r, const char **error_r)
+{
+	/* parsed once here, as deliver does, so FETCH and search use the cache */
+	struct mime_result mr[RD_STORE_MAX_APPEND_BATCH];
+	uint64_t modseqs[RD_STORE_MAX_APPEND_BATCH];
+	const char *merr;
+	if (n == 0 || n > RD_STORE_MAX_APPEND_BATCH) {
+		*error_r = "Bad batch";
+		return STORE_INVALID;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct store_append *msg = &msgs[i];
+		if (mime_parse(msg->data, msg->size, &mr[i], &merr) == 0 &&
+		    (buffer_cstr(&mr[i].envelope, &msg->envelope) < 0 ||
+		     buffer_cstr(&mr[i].bodystructure, &msg->bodystructure) < 0 ||
+		     buffer_cstr(&mr[i].preview, &msg->preview) < 0 ||
+		     buffer_cstr(&mr[i].fulltext, &msg->fulltext) < 0))
+			msg->envelope = msg->bodystructure = msg->preview = msg->fulltext = NULL;
+	}
+	int r = store_append_batch(st, mailbox_id, msgs, n, uids_r, modseqs, error_r);
+	for (size_t i = 0; i < n; i++) {
+		mime_result_free(&mr[i]);
+		msgs[i].envelope = msgs[i].bodystructure = msgs[i].preview = msgs[i].fulltext = NULL;
+	}
+	return r;
+}
+
 int append_parsed(struct store *st, int64_t mailbox_id, struct store_append *msg,
 		  uint32_t *uid_r, const char **error_r)
 {
-	/* parsed once here, as deliver does, so FETCH and search use the cache */
-	struct mime_result mr;
-	const char *merr;
-	uint64_t modseq;
-	if (mime_parse(msg->data, msg->size, &mr, &merr) == 0 &&
-	    (buffer_cstr(&mr.envelope, &msg->envelope) < 0 ||
-	     buffer_cstr(&mr.bodystructure, &msg->bodystructure) < 0 ||
-	     buffer_cstr(&mr.preview, &msg->preview) < 0 ||
-	     buffer_cstr(&mr.fulltext, &msg->fulltext) < 0))
-		msg->envelope = msg->bodystructure = msg->preview = msg->fulltext = NULL;
-	int r = store_append(st, mailbox_id, msg, uid_r, &modseq, error_r);
-	mime_result_free(&mr);
-	msg->envelope = msg->bodystructure = msg->preview = msg->fulltext = NULL;
-	return r;
+	return append_parsed_batch(st, mailbox_id, msg, 1, uid_r, error_r);
 }
 
 static void cmd_append(struct session *s, const char *tag, const struct imap_arg *args)

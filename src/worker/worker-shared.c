@@ -317,6 +317,7 @@ void cmd_acl(struct session *s, const char *tag, const char *cmd, const struct i
 
 struct copy_item {
 	uint32_t uid;
+	uint64_t size;
 	unsigned flags;
 	int64_t date;
 	char *keywords;
@@ -351,33 +352,109 @@ static int copy_collect_cb(void *ctx, const struct store_message *m)
 		return 1;
 	}
 	it->uid = m->uid;
+	it->size = m->size;
 	it->flags = m->flags;
 	it->date = m->internal_date;
 	l->n++;
 	return 0;
 }
 
-/* One message of the selected mailbox into dst; a store_ret. */
-static int copy_one(struct session *s, const struct copy_item *it, const struct mbref *dst,
-		    int64_t dst_id, uint32_t *uid_r, uint64_t *bytes, const char **error_r)
+/* How many items from the start make one batch: RD_STORE_MAX_APPEND_BATCH
+ * messages or RD_WORKER_COPY_BATCH_BYTES octets, at least one. */
+static size_t batch_len(const struct copy_item *v, size_t n)
 {
-	size_t len;
-	uint8_t *data = read_message(s, it->uid, 0, RD_STORE_MAX_MESSAGE, &len);
-	if (data == NULL) {
-		*error_r = "Could not read the message";
+	uint64_t bytes = 0;
+	size_t k = 0;
+	while (k < n && k < RD_STORE_MAX_APPEND_BATCH &&
+	       (k == 0 || bytes + v[k].size <= RD_WORKER_COPY_BATCH_BYTES))
+		bytes += v[k++].size;
+	return k;
+}
+
+/* Items of the selected mailbox into dst, one store transaction (and one
+ * round of disk syncs) for all; a store_ret. */
+static int copy_batch(struct session *s, struct copy_item *v, size_t n, int64_t dst_id,
+		      struct store *dst, uint32_t *uids_r, uint64_t *bytes, const char **error_r)
+{
+	struct store_append msgs[RD_STORE_MAX_APPEND_BATCH];
+	const char *(*kws)[RD_STORE_MAX_KEYWORDS] = calloc(n, sizeof(*kws));
+	uint8_t *data[RD_STORE_MAX_APPEND_BATCH] = { NULL };
+	int r = STORE_OK;
+	size_t i;
+	if (kws == NULL) {
+		*error_r = "Out of memory";
 		return STORE_ERROR;
 	}
-	const char *kws[RD_STORE_MAX_KEYWORDS];
-	size_t nkw = 0;
-	for (char *save = NULL, *k = strtok_r(it->keywords, " ", &save);
-	     k != NULL && nkw < RD_STORE_MAX_KEYWORDS; k = strtok_r(NULL, " ", &save))
-		kws[nkw++] = k;
-	struct store_append msg = { .data = data, .size = len, .flags = it->flags,
-				    .keywords = kws, .keyword_count = nkw,
-				    .internal_date = it->date };
-	int r = append_parsed(dst->store, dst_id, &msg, uid_r, error_r);
-	*bytes += len;
-	free(data);
+	for (i = 0; i < n; i++) {
+		size_t len, nkw = 0;
+		if ((data[i] = read_message(s, v[i].uid, 0, RD_STORE_MAX_MESSAGE, &len)) == NULL) {
+			*error_r = "Could not read the message";
+			r = STORE_ERROR;
+			break;
+		}
+		for (char *save = NULL, *k = strtok_r(v[i].keywords, " ", &save);
+		     k != NULL && nkw < RD_STORE_MAX_KEYWORDS; k = strtok_r(NULL, " ", &save))
+			kws[i][nkw++] = k;
+		msgs[i] = (struct store_append){ .data = data[i], .size = len,
+						 .flags = v[i].flags, .keywords = kws[i],
+						 .keyword_count = nkw, .internal_date = v[i].date };
+		*bytes += len;
+	}
+	if (r == STORE_OK)
+		r = append_parsed_batch(dst, dst_id, msgs, n, uids_r, error_r);
+	for (i = 0; i < n; i++)
+		free(data[i]);
+	free(kws);
+	return r;
+}
+
+static int uid_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* MOVE's second half: the originals go, a run of UIDs at a time (two
+ * transactions per run instead of per message). A run is a stretch of
+ * moved UIDs with no other message of the mailbox between them: the
+ * session's view has every UID below its UIDNEXT, and a message added
+ * since gets a higher one, so flagging and expunging the whole stretch
+ * touches only the moved messages. */
+static int expunge_moved(struct session *s, const uint32_t *src, size_t n, const char **error_r)
+{
+	struct store_flag_change del = { .op = STORE_FLAGS_ADD, .flags = STORE_FLAG_DELETED };
+	const struct selected *sel = s->sel;
+	uint32_t *u = malloc((n + 1) * sizeof(*u));
+	int r = STORE_OK;
+	if (u == NULL) {
+		*error_r = "Out of memory";
+		return STORE_ERROR;
+	}
+	memcpy(u, src, n * sizeof(*u));
+	qsort(u, n, sizeof(*u), uid_cmp);
+	for (size_t i = 0; i < n && r == STORE_OK;) {
+		/* where u[i] is in the view; the run follows the view */
+		size_t lo = 0, hi = sel->count;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (sel->uids[mid] < u[i])
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		size_t j = i + 1;
+		if (lo < sel->count && sel->uids[lo] == u[i])
+			while (j < n && lo + (j - i) < sel->count && sel->uids[lo + (j - i)] == u[j])
+				j++;
+		struct store_uids gone = { 0 };
+		r = store_flags_update(sel->store, sel->id, u[i], u[j - 1], &del, NULL, NULL, NULL,
+				       error_r);
+		if (r == STORE_OK)
+			r = store_expunge(sel->store, sel->id, u[i], u[j - 1], &gone, error_r);
+		store_uids_free(&gone);
+		i = j;
+	}
+	free(u);
 	return r;
 }
 
@@ -400,23 +477,27 @@ void shared_copy(struct session *s, const char *tag, const struct imap_range *ra
 	uint64_t bytes = 0;
 	if (src == NULL || dsts == NULL)
 		r = STORE_ERROR;
-	for (size_t i = 0; i < l.n && r == STORE_OK; i++) {
-		r = copy_one(s, &l.v[i], dst, dstinfo->id, &dsts[done], &bytes, &err);
-		if (r == STORE_OK)
-			src[done++] = l.v[i].uid;
+	/* a batch is all filed or none: a failure leaves the earlier ones
+	 * copied (and, for MOVE, those moved), reported in COPYUID */
+	while (done < l.n && r == STORE_OK) {
+		size_t k = batch_len(l.v + done, l.n - done);
+		r = copy_batch(s, l.v + done, k, dstinfo->id, dst->store, dsts + done, &bytes, &err);
+		if (r != STORE_OK)
+			break;
+		for (size_t i = 0; i < k; i++)
+			src[done + i] = l.v[done + i].uid;
+		done += k;
 	}
 	if (dst->grant != NULL && done > 0)
 		shared_audit(s, dst->grant, "append", done, bytes);
 	/* MOVE: the copies are durable now; then the originals go */
-	struct store_flag_change del = { .op = STORE_FLAGS_ADD, .flags = STORE_FLAG_DELETED };
-	for (size_t i = 0; move && r == STORE_OK && i < done; i++) {
-		struct store_uids gone = { 0 };
-		r = store_flags_update(s->sel->store, s->sel->id, src[i], src[i], &del, NULL, NULL,
-				       NULL, &err);
+	if (move && done > 0) {
+		int e = expunge_moved(s, src, done, &err);
 		if (r == STORE_OK)
-			r = store_expunge(s->sel->store, s->sel->id, src[i], src[i], &gone, &err);
+			r = e;
 		worker_gc_soon(s->w);
-		store_uids_free(&gone);
+		if (s->sel->shared)
+			shared_audit(s, &s->sel->grant, "expunge", done, 0);
 	}
 	copy_reply(s, tag, r, err, dstinfo->uidvalidity, src, done, dsts, uid, move);
 	for (size_t i = 0; i < l.n; i++)

@@ -164,6 +164,10 @@ void reply_store_error(struct session *s, const char *tag, int r, const char *er
 
 /* Appends msg (data, size, flags, keywords, date set) to a mailbox of st,
  * parsing it first so FETCH and SEARCH use the cache; a store_ret. */
+/* append_parsed for up to RD_STORE_MAX_APPEND_BATCH messages in one store
+ * transaction (store_append_batch): all filed or none. */
+int append_parsed_batch(struct store *st, int64_t mailbox_id, struct store_append *msgs,
+			size_t n, uint32_t *uids_r, const char **error_r);
 int append_parsed(struct store *st, int64_t mailbox_id, struct store_append *msg,
 		  uint32_t *uid_r, const char **error_r);
 

@@ -325,3 +325,47 @@ def test_worker_confined_to_granted_store_only(srv):
     r = run("sandbox-probe", "--role", "worker", "--data", srv.data.path, "--store", bob,
             "--shared", alice, "--try-open", other)
     assert r.returncode == 0 and r.stdout.startswith("refused:"), r.stdout + r.stderr
+
+
+def test_move_between_owners_in_batches_and_audited(srv):
+    """bob MOVEs most of alice's shared Projects (70 messages, more than
+    one batch, a hole in the set) into his own store: the copies keep
+    octets and flags, COPYUID pairs every one, exactly the moved originals
+    leave alice's mailbox, and alice's audit record shows bob removing
+    them."""
+    m = login(srv, ALICE)
+    try:
+        assert m.create("Projects")[0] == "OK"
+        for i in range(1, 71):
+            flags = r"(\Flagged)" if i == 3 else None
+            typ, _ = m.append("Projects", flags, None,
+                              f"Subject: p{i}\r\n\r\nproject note {i}\r\n".encode())
+            assert typ == "OK"
+    finally:
+        m.logout()
+    grant(srv, "add", ALICE, "Projects", BOB, "lrswitea")
+    m = login(srv, BOB)
+    try:
+        assert m.create("FromAlice")[0] == "OK"
+        typ, data = m.select(f'"Shared/{ALICE}/Projects"')
+        assert typ == "OK" and int(data[0]) == 70
+        typ, data = m.uid("MOVE", "2:30,32:69", "FromAlice")
+        assert typ == "OK", data
+        copyuid = [r for r in m.untagged_responses.get("OK", []) if b"COPYUID" in r]
+        assert copyuid, m.untagged_responses
+        src, dst = re.search(rb"COPYUID \d+ ([0-9:,]+) ([0-9:,]+)", copyuid[-1]).groups()
+        assert src == b"2:30,32:69" and dst == b"1:67", copyuid
+        typ, data = m.uid("SEARCH", None, "ALL")
+        assert data[0].split() == [b"1", b"31", b"70"], data
+        typ, data = m.select("FromAlice")
+        assert typ == "OK" and int(data[0]) == 67
+        typ, data = m.fetch("2", "(FLAGS BODY.PEEK[TEXT])")
+        assert b"\\Flagged" in data[0][0] and data[0][1] == b"project note 3\r\n", data
+        typ, data = m.fetch("67", "(BODY.PEEK[TEXT])")
+        assert data[0][1] == b"project note 69\r\n", data
+    finally:
+        m.logout()
+    r = run("audit", "report", "--data", srv.data.path, "--user", ALICE)
+    assert r.returncode == 0, r.stderr
+    assert any(BOB in ln and f"OTHER PRINCIPAL removed 67 messages from Projects of {ALICE}" in ln
+               for ln in r.stdout.splitlines()), r.stdout
