@@ -849,6 +849,12 @@ fail:
 	return STORE_ERROR;
 }
 
+static int sq_gc_removed(struct store *store, unsigned *removed_r, const char **error_r)
+{
+	*removed_r = 0;
+	return gc_unref((struct store_sqlite *)store, removed_r, error_r);
+}
+
 static int sq_gc(struct store *store, unsigned *removed_r, const char **error_r)
 {
 	struct store_sqlite *s = (struct store_sqlite *)store;
@@ -903,4 +909,5 @@ const struct store_ops store_sqlite_ops = {
 	.fetch_changed = sq_fetch_changed,
 	.fetch_state = sq_fetch_state,
 	.gc = sq_gc,
+	.gc_removed = sq_gc_removed,
 };

@@ -145,6 +145,12 @@ int store_gc(struct store *s, unsigned *removed_r, const char **error_r)
 	return s->ops->gc(s, removed_r, error_r);
 }
 
+int store_gc_removed(struct store *s, unsigned *removed_r, const char **error_r)
+{
+	*removed_r = 0;
+	return s->ops->gc_removed(s, removed_r, error_r);
+}
+
 int store_search_text(struct store *s, int64_t mailbox_id,
 		      enum store_text_part part, const char *needle,
 		      size_t needle_len, struct store_uids *uids_r,

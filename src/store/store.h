@@ -243,6 +243,7 @@ struct store_ops {
 			   size_t needle_len, struct store_uids *uids_r,
 			   const char **error_r);
 	int (*gc)(struct store *s, unsigned *removed_r, const char **error_r);
+	int (*gc_removed)(struct store *s, unsigned *removed_r, const char **error_r);
 	int (*expunged_since)(struct store *s, int64_t mailbox_id, uint64_t modseq,
 			      uint32_t uid_first, uint32_t uid_last,
 			      struct store_uids *uids_r, const char **error_r);
@@ -399,6 +400,10 @@ int store_expunged_since(struct store *s, int64_t mailbox_id, uint64_t modseq,
  * a crash between rename and commit are found by a walk of blobs/ that
  * runs only when no other process has the store open. */
 int store_gc(struct store *s, unsigned *removed_r, const char **error_r);
+/* store_gc's first half alone: the noted blobs of removed messages, never
+ * the walk of blobs/ (which reads every blob name and looks each up: too
+ * slow for a big store while sessions wait). What a running worker calls. */
+int store_gc_removed(struct store *s, unsigned *removed_r, const char **error_r);
 
 /* Gives back the memory the store keeps to be fast next time (its page
  * cache); nothing is lost, the next read fetches from the OS again. For a

@@ -685,6 +685,8 @@ static void test_gc_live(void)
 	      "gc live: deleted mailboxes' blobs collected (%u)", removed);
 	CHECK(blob_there("gc live orphan"), "gc live: the in-flight orphan stays while shared");
 	store_close(&holder);
+	CHECK(store_gc_removed(s, &removed, &err) == STORE_OK && removed == 0 &&
+	      blob_there("gc live orphan"), "gc live: store_gc_removed never walks, even alone");
 	CHECK(store_gc(s, &removed, &err) == STORE_OK && removed == 1 &&
 	      !blob_there("gc live orphan"), "gc live: the walk takes it once alone (%u)",
 	      removed);

@@ -184,7 +184,7 @@ static void change_timer_cb(evutil_socket_t fd, short what, void *arg)
  * open: its principal's and the owners' it reached through grants (a
  * grantee's EXPUNGE in an owner's mailbox included). At the worker's exit
  * store_gc also walks blobs/ for crash leftovers, when alone. */
-static void worker_gc(struct worker *w)
+static void worker_gc(struct worker *w, bool walk)
 {
 	unsigned removed = 0, n;
 	const char *err;
@@ -194,7 +194,7 @@ static void worker_gc(struct worker *w)
 		n = 0;
 		if (st == NULL)
 			continue;
-		if (store_gc(st, &n, &err) != STORE_OK)
+		if ((walk ? store_gc(st, &n, &err) : store_gc_removed(st, &n, &err)) != STORE_OK)
 			log_warn("blob_gc_failed", "principal", w->ctx->principal, "reason", err);
 		removed += n;
 	}
@@ -208,7 +208,7 @@ static void gc_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
-	worker_gc(arg);
+	worker_gc(arg, false);
 }
 
 void worker_gc_soon(struct worker *w)
@@ -683,7 +683,7 @@ int worker_main(struct role_ctx *ctx)
 	/* messages went this session: their blobs now, and with the store to
 	 * ourselves the walk for crash leftovers (else at a later exit) */
 	if (w.gc_wanted)
-		worker_gc(&w);
+		worker_gc(&w, true);
 	store_close(&w.store);
 	shared_close_all(&w);
 	grants_free(&w.grants);
