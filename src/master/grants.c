@@ -2,7 +2,6 @@
 #include "master/grants.h"
 #include "directory/directory.h"
 #include "lib/log.h"
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,39 +10,6 @@ static int fail(const char **error_r, const char *msg)
 {
 	*error_r = msg;
 	return -1;
-}
-
-static void sign(struct grant_set *gs)
-{
-	crypto_generichash_state st;
-	crypto_generichash_init(&st, NULL, 0, sizeof(gs->sig));
-	for (size_t i = 0; i < gs->n; i++)
-		crypto_generichash_update(&st, (const unsigned char *)&gs->v[i], sizeof(gs->v[i]));
-	crypto_generichash_final(&st, gs->sig, sizeof(gs->sig));
-}
-
-size_t grants_stores(const struct grant_set *gs, const char *own_store, const char **ids,
-		     size_t max)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < gs->n; i++) {
-		if (own_store != NULL && strcmp(gs->v[i].store, own_store) == 0)
-			continue;
-		size_t j = 0;
-		while (j < n && strcmp(ids[j], gs->v[i].store) != 0)
-			j++;
-		if (j == n && n < max)
-			ids[n++] = gs->v[i].store;
-	}
-	return n;
-}
-
-bool grants_has_owner(const struct grant_set *gs, const char *owner)
-{
-	for (size_t i = 0; i < gs->n; i++)
-		if (strcmp(gs->v[i].owner, owner) == 0)
-			return true;
-	return false;
 }
 
 static int copy(char *dst, size_t len, const char *src)
@@ -108,55 +74,7 @@ int grants_load(const char *data_dir, const char *principal, char *store,
 		grants_free(gs);
 		return -1;
 	}
-	sign(gs);
-	return 0;
-}
-
-void grants_free(struct grant_set *gs)
-{
-	free(gs->v);
-	gs->v = NULL;
-	gs->n = 0;
-}
-
-int grants_encode(const struct grant_set *gs, struct ipc_msg *msg)
-{
-	int r = ipc_put_u32(msg, (uint32_t)gs->n);
-	for (size_t i = 0; r == 0 && i < gs->n; i++)
-		r = ipc_put_str(msg, gs->v[i].owner) | ipc_put_str(msg, gs->v[i].grantee) |
-		    ipc_put_str(msg, gs->v[i].store) |
-		    ipc_put_str(msg, gs->v[i].mailbox) | ipc_put_str(msg, gs->v[i].rights);
-	return r < 0 ? -1 : 0;
-}
-
-int grants_decode(struct ipc_reader *r, struct grant_set *gs, const char **error_r)
-{
-	uint32_t n;
-	struct grant_set ng = { 0 };
-	if (ipc_get_u32(r, &n, error_r) < 0)
-		return -1;
-	if (n > RD_MAX_GRANTS)
-		return fail(error_r, "too many grants");
-	if (n > 0 && (ng.v = calloc(n, sizeof(*ng.v))) == NULL)
-		return fail(error_r, "out of memory");
-	for (ng.n = 0; ng.n < n; ng.n++) {
-		struct grant *g = &ng.v[ng.n];
-		if (ipc_get_str(r, g->owner, sizeof(g->owner), error_r) < 0 ||
-		    ipc_get_str(r, g->grantee, sizeof(g->grantee), error_r) < 0 ||
-		    ipc_get_str(r, g->store, sizeof(g->store), error_r) < 0 ||
-		    ipc_get_str(r, g->mailbox, sizeof(g->mailbox), error_r) < 0 ||
-		    ipc_get_str(r, g->rights, sizeof(g->rights), error_r) < 0) {
-			grants_free(&ng);
-			return -1;
-		}
-	}
-	if (ipc_end(r, error_r) < 0) {
-		grants_free(&ng);
-		return -1;
-	}
-	sign(&ng);
-	grants_free(gs);
-	*gs = ng;
+	grants_sign(gs);
 	return 0;
 }
 
