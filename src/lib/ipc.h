@@ -104,7 +104,15 @@ enum ipc_type {
 	/* master -> worker: u32 status (0 done, 1 refused), str text for
 	 * the NO, for the request id. */
 	IPC_GRANT_RESULT = 22,
-	IPC_TYPE_MAX = 22,
+	/* worker -> master: GETACL (RFC 4314) of another owner's mailbox by
+	 * a principal holding "a" there: str owner, str mailbox. id: the
+	 * worker's request number. */
+	IPC_ACL_LIST = 23,
+	/* master -> worker: u32 status (0 done, 1 refused), str text for the
+	 * NO, then when done u32 n, n x (str grantee, str rights), for the
+	 * request id. */
+	IPC_ACL_LIST_RESULT = 24,
+	IPC_TYPE_MAX = 24,
 };
 
 struct ipc_header {

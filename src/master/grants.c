@@ -128,3 +128,57 @@ int grants_apply_request(const char *data_dir, const char *principal, const char
 	directory_close(&d);
 	return r;
 }
+
+struct acl_list {
+	const char *mailbox;
+	struct grant *v;   /* grantee and rights used */
+	size_t n;
+};
+
+static int acl_cb(void *ctx, const struct directory_grant *g)
+{
+	struct acl_list *l = ctx;
+	if (strcmp(g->mailbox, l->mailbox) != 0)
+		return 0;
+	if (l->n >= RD_MAX_GRANTS) {
+		log_error("acl_list_capped", "owner", g->owner, "mailbox", g->mailbox);
+		return 0;
+	}
+	struct grant *x = &l->v[l->n];
+	if (copy(x->grantee, sizeof(x->grantee), g->grantee) == 0 &&
+	    copy(x->rights, sizeof(x->rights), g->rights) == 0)
+		l->n++;
+	return 0;
+}
+
+int grants_acl_list(const char *data_dir, const char *principal, const char *owner,
+		    const char *mailbox, struct ipc_msg *msg, const char **reply_r)
+{
+	char dir[4096], have[RD_RIGHTS_BUF];
+	struct directory *d;
+	const char *err;
+	struct acl_list l = { .mailbox = mailbox };
+	snprintf(dir, sizeof(dir), "%s/directory", data_dir);
+	if (directory_open(dir, 0, &d, &err) < 0)
+		return fail(reply_r, "[UNAVAILABLE] The directory cannot be read now");
+	int r = -1;
+	if (directory_grant_rights(d, owner, mailbox, principal, have, sizeof(have), &err) < 0 ||
+	    strchr(have, 'a') == NULL)
+		*reply_r = "[NOPERM] You may not administer this mailbox";
+	else if ((l.v = calloc(RD_MAX_GRANTS, sizeof(*l.v))) == NULL)
+		*reply_r = "[SERVERBUG] Out of memory";
+	else if (directory_grant_list(d, owner, NULL, acl_cb, &l, &err) < 0)
+		*reply_r = "[SERVERBUG] The directory cannot be read";
+	else
+		r = 0;
+	directory_close(&d);
+	if (r == 0) {
+		ipc_put_u32(msg, (uint32_t)l.n);
+		for (size_t i = 0; i < l.n; i++) {
+			ipc_put_str(msg, l.v[i].grantee);
+			ipc_put_str(msg, l.v[i].rights);
+		}
+	}
+	free(l.v);
+	return r;
+}

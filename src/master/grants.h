@@ -33,4 +33,13 @@ int grants_apply_request(const char *data_dir, const char *principal, const char
 			 const char *mailbox, const char *grantee, const char *rights,
 			 uint32_t mode, char *rights_out, size_t outlen, const char **reply_r);
 
+/* GETACL by a principal who holds "a" on another owner's mailbox (the
+ * worker knows only the grants to and from its principal): checks that
+ * principal holds "a" there, then puts the grants on that mailbox into
+ * msg as u32 n + n x (str grantee, str rights), at most RD_MAX_GRANTS
+ * (the rest are left out and logged). 0, or -1 with *reply_r, the text
+ * of the NO. */
+int grants_acl_list(const char *data_dir, const char *principal, const char *owner,
+		    const char *mailbox, struct ipc_msg *msg, const char **reply_r);
+
 #endif

@@ -893,6 +893,32 @@ static int handle_grant_set(struct master *m, struct child *c, uint32_t id,
 	return 0;
 }
 
+/* GETACL of another owner's mailbox: the principal comes from the channel,
+ * the directory decides whether it may see the list (grants.c). */
+static int handle_acl_list(struct master *m, struct child *c, uint32_t id,
+			   struct ipc_reader *r, const char **err)
+{
+	char owner[RD_MAX_ADDRESS + 1], mailbox[RD_STORE_MAX_MAILBOX_NAME + 1];
+	const char *reply = NULL, *serr;
+	struct ipc_msg msg;
+	if (ipc_get_str(r, owner, sizeof(owner), err) < 0 ||
+	    ipc_get_str(r, mailbox, sizeof(mailbox), err) < 0 || ipc_end(r, err) < 0)
+		return -1;
+	ipc_msg_init(&msg, IPC_ACL_LIST_RESULT, id);
+	ipc_put_u32(&msg, 0);
+	ipc_put_str(&msg, "");
+	if (grants_acl_list(m->opts->data_dir, c->principal, owner, mailbox, &msg, &reply) < 0) {
+		ipc_msg_free(&msg);
+		ipc_msg_init(&msg, IPC_ACL_LIST_RESULT, id);
+		ipc_put_u32(&msg, 1);
+		ipc_put_str(&msg, reply);
+	}
+	if (ipc_send(c->ipc, &msg, -1, &serr) < 0)
+		log_error("ipc_send_failed", "role", c->role, "reason", serr);
+	ipc_msg_free(&msg);
+	return 0;
+}
+
 /* An event a role reports. Which kinds a role may report is fixed here,
  * and who reported it comes from the channel: a worker's events always
  * carry the principal master bound it to. */
@@ -1013,6 +1039,12 @@ static void child_ipc_cb(evutil_socket_t fd, short what, void *arg)
 				ok = handle_grant_set(m, c, h.id, &r, &err);
 			else
 				err = "only workers change grants";
+			break;
+		case IPC_ACL_LIST:
+			if (c->kind == CK_WORKER)
+				ok = handle_acl_list(m, c, h.id, &r, &err);
+			else
+				err = "only workers ask for access lists";
 			break;
 		case IPC_DELIVER:
 			if (c->kind == CK_QUEUE)

@@ -256,6 +256,83 @@ void acl_result(struct session *s, uint32_t status, const char *text)
 		out(s, "%s NO %s\r\n", s->acl_tag, text[0] ? text : "Refused");
 }
 
+/* GETACL of another owner's mailbox, by a holder of "a": master reads the
+ * grants from the directory (IPC_ACL_LIST); the session reads no further
+ * command until acl_list_result answers. */
+static void acl_ask(struct session *s, const char *tag, const char *name,
+		    const struct mbref *ref)
+{
+	struct buffer b;
+	struct ipc_msg m;
+	const char *err, *line;
+	buffer_init(&b, RD_IMAP_MAX_LINE);
+	if (buffer_printf(&b, "* ACL ") < 0 || mailbox_write_name(s, &b, name) < 0 ||
+	    buffer_printf(&b, " ") < 0 || imap_write_cstring(&b, ref->grant->owner) < 0 ||
+	    buffer_printf(&b, " " ALL_RIGHTS) < 0 || buffer_cstr(&b, &line) < 0 ||
+	    (s->acl_line = strdup(line)) == NULL) {
+		buffer_free(&b);
+		out(s, "%s NO [SERVERBUG] Out of memory\r\n", tag);
+		return;
+	}
+	buffer_free(&b);
+	ipc_msg_init(&m, IPC_ACL_LIST, ++s->w->next_req);
+	ipc_put_str(&m, ref->grant->owner);
+	ipc_put_str(&m, ref->name);
+	int sent = ipc_send(s->w->ctx->ipc_fd, &m, -1, &err);
+	ipc_msg_free(&m);
+	if (sent < 0) {
+		free(s->acl_line);
+		s->acl_line = NULL;
+		out(s, "%s NO [UNAVAILABLE] Try again later\r\n", tag);
+		return;
+	}
+	s->acl_req = s->w->next_req;
+	snprintf(s->acl_tag, sizeof(s->acl_tag), "%s", tag);
+	snprintf(s->acl_cmd, sizeof(s->acl_cmd), "GETACL");
+}
+
+int acl_list_result(struct session *s, uint32_t status, const char *text,
+		    struct ipc_reader *r, const char **error_r)
+{
+	struct buffer b;
+	uint32_t n = 0;
+	int ret = 0;
+	buffer_init(&b, RD_IMAP_MAX_LINE * 4);
+	if (status == 0 && (ipc_get_u32(r, &n, error_r) < 0 || n > RD_MAX_GRANTS)) {
+		if (n > RD_MAX_GRANTS)
+			*error_r = "too many grants in an access list";
+		ret = -1;
+	}
+	(void)buffer_printf(&b, "%s", s->acl_line ? s->acl_line : "");
+	for (uint32_t i = 0; ret == 0 && status == 0 && i < n; i++) {
+		char who[RD_MAX_ADDRESS + 1], rights[RD_RIGHTS_BUF];
+		if (ipc_get_str(r, who, sizeof(who), error_r) < 0 ||
+		    ipc_get_str(r, rights, sizeof(rights), error_r) < 0) {
+			ret = -1;
+			break;
+		}
+		(void)buffer_printf(&b, " ");
+		(void)imap_write_cstring(&b, who);
+		(void)buffer_printf(&b, " %s", rights);
+	}
+	if (ret == 0 && ipc_end(r, error_r) < 0)
+		ret = -1;
+	free(s->acl_line);
+	s->acl_line = NULL;
+	s->acl_req = 0;
+	if (ret < 0) {
+		out(s, "%s NO [SERVERBUG] Bad answer from master\r\n", s->acl_tag);
+	} else if (status != 0) {
+		out(s, "%s NO %s\r\n", s->acl_tag, text[0] ? text : "Refused");
+	} else {
+		(void)buffer_printf(&b, "\r\n");
+		out_buf(s, &b);
+		out(s, "%s OK GETACL completed\r\n", s->acl_tag);
+	}
+	buffer_free(&b);
+	return ret;
+}
+
 void cmd_acl(struct session *s, const char *tag, const char *cmd, const struct imap_arg *args)
 {
 	char name[RD_STORE_MAX_MAILBOX_NAME + 1], rest[RD_IMAP_MAX_LINE / 2];
@@ -289,6 +366,11 @@ void cmd_acl(struct session *s, const char *tag, const char *cmd, const struct i
 		/* GETACL needs "a": the owner has it on their own mailboxes */
 		if (ref.grant != NULL && !mbref_may(ref.grant, 'a')) {
 			out(s, "%s NO [NOPERM] You may not administer this mailbox\r\n", tag);
+			return;
+		}
+		if (ref.grant != NULL) {
+			/* another owner's: only the directory knows every grant */
+			acl_ask(s, tag, name, &ref);
 			return;
 		}
 		struct buffer b;

@@ -48,6 +48,7 @@ static void session_free(struct session *s)
 	fetch_job_free(s);
 	mbox_unselect(s);
 	buffer_free(&s->in);
+	free(s->acl_line);
 	if (s->prev)
 		s->prev->next = s->next;
 	else
@@ -574,6 +575,29 @@ static void worker_ipc_cb(evutil_socket_t fd, short what, void *arg)
 						session_process(s);
 					break;
 				}
+			continue;
+		}
+		if (h.type == IPC_ACL_LIST_RESULT && sfd < 0) {
+			uint32_t status;
+			char text[256];
+			struct session *s = w->sessions;
+			if (ipc_get_u32(&r, &status, &err) < 0 ||
+			    ipc_get_str(&r, text, sizeof(text), &err) < 0) {
+				log_error("ipc_bad_frame", "reason", err);
+				event_base_loopbreak(w->base);
+				return;
+			}
+			while (s != NULL && (s->acl_req != h.id || h.id == 0 || s->acl_line == NULL))
+				s = s->next;
+			if (s == NULL)
+				continue;   /* its session went meanwhile */
+			if (acl_list_result(s, status, text, &r, &err) < 0) {
+				log_error("ipc_bad_frame", "reason", err);
+				event_base_loopbreak(w->base);
+				return;
+			}
+			if (!s->closing)
+				session_process(s);
 			continue;
 		}
 		if (h.type == IPC_WORKER_GRANTS && sfd < 0) {

@@ -79,6 +79,8 @@ struct session {
 				   session reads nothing more until it has */
 	char acl_tag[IMAP_PARSE_TAG_MAX + 1];
 	char acl_cmd[16];
+	char *acl_line;         /* GETACL asked of master: "* ACL name owner
+				   rights" so far, the grants follow (malloc'd) */
 	bool compressed;        /* RFC 4978: DEFLATE both ways */
 	char idle_tag[IMAP_PARSE_TAG_MAX + 1];
 	struct event *idle_ev;
@@ -189,6 +191,10 @@ int shared_list(struct session *s, store_mailbox_cb *cb, void *ctx);
 void cmd_acl(struct session *s, const char *tag, const char *cmd, const struct imap_arg *args);
 /* Master's answer to a SETACL/DELETEACL (IPC_GRANT_RESULT). */
 void acl_result(struct session *s, uint32_t status, const char *text);
+/* master's IPC_ACL_LIST_RESULT for this session's GETACL, after status
+ * and text: answers the client. -1 if the frame is malformed. */
+int acl_list_result(struct session *s, uint32_t status, const char *text,
+		    struct ipc_reader *r, const char **error_r);
 void shared_close_all(struct worker *w);
 /* The selected shared mailbox's rights from w->grants after master sent
  * new ones (revoked: none, read-only). */

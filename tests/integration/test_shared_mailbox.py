@@ -369,3 +369,37 @@ def test_move_between_owners_in_batches_and_audited(srv):
     assert r.returncode == 0, r.stderr
     assert any(BOB in ln and f"OTHER PRINCIPAL removed 67 messages from Projects of {ALICE}" in ln
                for ln in r.stdout.splitlines()), r.stdout
+
+
+def test_getacl_by_an_administering_grantee_lists_every_grant(srv):
+    """RFC 4314: whoever holds "a" on a mailbox sees its whole access list,
+    not only their own line; without "a" GETACL is refused."""
+    grant(srv, "add", ALICE, "Notes", BOB, "lra")
+    grant(srv, "add", ALICE, "Notes", CAROL, "lrs")
+    m = login(srv, ALICE)
+    try:
+        m.create("Notes")
+    finally:
+        m.logout()
+    m = login(srv, BOB)
+    try:
+        typ, data = m.getacl(f'"Shared/{ALICE}/Notes"')
+        assert typ == "OK", data
+        line = data[0].decode()
+        assert f'"{ALICE}" lrswipkxtea' in line, line
+        assert f'"{BOB}" lra' in line, line
+        assert f'"{CAROL}" lrs' in line, line
+        # the list follows the directory at once: carol's grant goes
+        typ, data = m.deleteacl(f'"Shared/{ALICE}/Notes"', CAROL)
+        assert typ == "OK", data
+        typ, data = m.getacl(f'"Shared/{ALICE}/Notes"')
+        assert typ == "OK" and CAROL not in data[0].decode(), data
+    finally:
+        m.logout()
+    grant(srv, "add", ALICE, "Notes", CAROL, "lrs")
+    m = login(srv, CAROL)
+    try:
+        typ, data = m.getacl(f'"Shared/{ALICE}/Notes"')
+        assert typ == "NO" and b"NOPERM" in data[0], data
+    finally:
+        m.logout()
