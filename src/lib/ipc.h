@@ -94,7 +94,7 @@ enum ipc_type {
 	 * it from the channel, never from the payload. */
 	IPC_AUDIT_EVENT = 19,
 	/* master -> worker, right after IPC_ROLE_CONFIG: the grants the
-	 * principal holds on others' mailboxes (master/grants.h payload). */
+	 * principal holds on others' mailboxes (master/grants-codec.h payload). */
 	IPC_WORKER_GRANTS = 20,
 	/* worker -> master: SETACL/DELETEACL (RFC 4314) by its principal:
 	 * str owner, str mailbox (in the owner's store), str grantee, str
