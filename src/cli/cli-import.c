@@ -220,7 +220,8 @@ static int import_one(struct importer *im, const char *what, unsigned flags, int
 	p->len = im->msg.len;
 	p->flags = flags;
 	p->date = date;
-	snprintf(p->what, sizeof(p->what), "%s", what);
+	/* a label for messages: a long path is cut, on purpose */
+	snprintf(p->what, sizeof(p->what), "%.*s", (int)sizeof(p->what) - 1, what);
 	im->npend++;
 	im->pend_bytes += p->len;
 	if (im->npend == RD_STORE_MAX_APPEND_BATCH || im->pend_bytes >= RD_IMPORT_BATCH_BYTES)

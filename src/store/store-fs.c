@@ -519,7 +519,7 @@ int fs_blob_gc(int blobs_fd, fs_blob_referenced_fn *referenced, void *ctx,
 	       unsigned *removed_r, const char **error_r)
 {
 	struct gc_ctx gc = { referenced, ctx, NULL, 0 };
-	char xx[3];
+	char xx[8];
 	unsigned i;
 	int ret = 0;
 
