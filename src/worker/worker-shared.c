@@ -288,7 +288,6 @@ static void acl_ask(struct session *s, const char *tag, const char *name,
 	}
 	s->acl_req = s->w->next_req;
 	snprintf(s->acl_tag, sizeof(s->acl_tag), "%s", tag);
-	snprintf(s->acl_cmd, sizeof(s->acl_cmd), "GETACL");
 }
 
 int acl_list_result(struct session *s, uint32_t status, const char *text,
@@ -502,7 +501,8 @@ static int uid_cmp(const void *a, const void *b)
  * session's view has every UID below its UIDNEXT, and a message added
  * since gets a higher one, so flagging and expunging the whole stretch
  * touches only the moved messages. */
-static int expunge_moved(struct session *s, const uint32_t *src, size_t n, const char **error_r)
+static int expunge_moved(struct session *s, const uint32_t *src, size_t n, size_t *removed_r,
+			 const char **error_r)
 {
 	struct store_flag_change del = { .op = STORE_FLAGS_ADD, .flags = STORE_FLAG_DELETED };
 	const struct selected *sel = s->sel;
@@ -533,6 +533,7 @@ static int expunge_moved(struct session *s, const uint32_t *src, size_t n, const
 				       error_r);
 		if (r == STORE_OK)
 			r = store_expunge(sel->store, sel->id, u[i], u[j - 1], &gone, error_r);
+		*removed_r += gone.count;
 		store_uids_free(&gone);
 		i = j;
 	}
@@ -574,12 +575,14 @@ void shared_copy(struct session *s, const char *tag, const struct imap_range *ra
 		shared_audit(s, dst->grant, "append", done, bytes);
 	/* MOVE: the copies are durable now; then the originals go */
 	if (move && done > 0) {
-		int e = expunge_moved(s, src, done, &err);
+		size_t removed = 0;
+		int e = expunge_moved(s, src, done, &removed, &err);
 		if (r == STORE_OK)
 			r = e;
 		worker_gc_soon(s->w);
-		if (s->sel->shared)
-			shared_audit(s, &s->sel->grant, "expunge", done, 0);
+		/* what really went, also when a run failed midway */
+		if (s->sel->shared && removed > 0)
+			shared_audit(s, &s->sel->grant, "expunge", removed, 0);
 	}
 	copy_reply(s, tag, r, err, dstinfo->uidvalidity, src, done, dsts, uid, move);
 	for (size_t i = 0; i < l.n; i++)
