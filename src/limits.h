@@ -218,6 +218,22 @@
 /* Messages one store_append_batch() files: bounds its work arrays and the
  * open files (a tmp file and a directory per message) of one batch. */
 #define RD_STORE_MAX_APPEND_BATCH 64u
+/* Messages one store_text_pending()/store_text_add() call handles: the
+ * indexer's unit of work. Each is read, parsed and indexed in one
+ * transaction; at ~0.5 ms a message a worker stays away from its sessions
+ * for well under a second per batch. */
+#define RD_STORE_MAX_TEXT_BATCH 256u
+/* Messages a worker indexes per turn of its event loop while it catches
+ * up with mail filed without text (an import): between turns its
+ * sessions' commands run, so a client waits at most one turn. */
+#define RD_WORKER_INDEX_TURN    64u
+/* Search text octets the indexer holds for one store_text_add(): a turn
+ * of big messages (each up to RD_MIME_MAX_FULLTEXT) ends early. */
+#define RD_INDEXER_BATCH_BYTES  (16u * 1024u * 1024u)
+/* Messages one store_append_packed() files in one pack: a bulk import's
+ * batch. Bigger than an ordinary batch because one pack is one file and
+ * one sync whatever it holds; RD_IMPORT_BATCH_BYTES bounds the octets. */
+#define RD_STORE_MAX_PACK_BATCH 1024u
 /* Delivery key (queue id '/' recipient address) octets: room for the
  * longest address with the id. */
 #define RD_STORE_MAX_DELIVERY_KEY 320u

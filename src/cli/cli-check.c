@@ -79,6 +79,7 @@ static const char *const known_files[] = {
 	"stores/*/index.db", "stores/*/index.db-wal", "stores/*/index.db-shm",
 	"stores/*/index.db-journal", "stores/*/lock",
 	"stores/*/blobs/[0-9a-f][0-9a-f]/*", "stores/*/tmp/*",
+	"stores/*/packs/[0-9a-f]*",
 	"spool/tmp/*.msg", "spool/tmp/*.env", "spool/q/*.msg", "spool/q/*.env",
 	"spool/spare/s[0-9]*",
 	"audit/*", "audit/pending/*.evt", "audit/pending/.*.tmp",

@@ -75,5 +75,6 @@ int cli_sandbox_probe(int argc, char **argv);
 int cli_audit(int argc, char **argv);
 int cli_mailbox(int argc, char **argv);
 int cli_import(int argc, char **argv);
+int cli_index(int argc, char **argv);
 int cli_queue(int argc, char **argv);
 #endif

@@ -6,15 +6,22 @@
  * file reads nothing), Maildir paths go through import/maildir.c, which
  * never follows a link, and folder names pass two checks (the walker's and
  * the store's). Each message is parsed once (mime_parse, as deliver does)
- * and appended with its caches, up to RD_STORE_MAX_APPEND_BATCH messages
- * (or RD_IMPORT_BATCH_BYTES) at a time with store_append_batch(), so the
+ * and appended with its caches, up to RD_STORE_MAX_PACK_BATCH messages
+ * (or RD_IMPORT_BATCH_BYTES) at a time with store_append_packed() (one
+ * file for the batch), so the
  * disk syncs are shared: what was committed is there after a crash, the
- * batch being filed is not (run the import again for the rest). */
+ * batch being filed is not (run the import again for the rest).
+ *
+ * The search text is not indexed here: messages are filed with text_later
+ * and the index is built after (src/indexer), by the user's worker in the
+ * background or before a SEARCH that needs it, or by `redoubt index`
+ * (also here). The trigram index costs more than the rest of filing. */
 #include "cli/cli-common.h"
 #include "import/mbox.h"
 #include "import/maildir.h"
 #include "imap/imap-args.h"
 #include "mime/mime.h"
+#include "indexer/indexer.h"
 #include "store/store.h"
 #include "master/master-audit.h"
 #include "limits.h"
@@ -28,6 +35,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <pthread.h>
 
 #define MAX_REASONS 16
 #define PROGRESS_TTY_S 0.1
@@ -58,16 +66,31 @@ struct importer {
 	bool bar_shown;
 	/* a store failure stops the import */
 	const char *fatal;
-	/* parsed messages waiting for the next batch append */
-	struct pending {
-		uint8_t *data;
-		size_t len;
-		unsigned flags;
-		int64_t date;
-		struct mime_result mr;
-		char what[128];
-	} *pend;
-	size_t npend, pend_bytes;
+	/* Parsed messages wait in a batch; a full batch is filed by a
+	 * writer thread while the next one is parsed (two cores: parsing
+	 * and the disk syncs overlap). Only the thread holding a batch
+	 * touches it, and the store is used by one thread at a time. */
+	struct batch {
+		struct pending {
+			uint8_t *data;
+			size_t len;
+			unsigned flags;
+			int64_t date;
+			struct mime_result mr;
+			char what[128];
+		} *pend;
+		struct store_append *a;
+		uint32_t *uids;
+		uint64_t *modseqs;
+		size_t npend, pend_bytes;
+		struct store *store;
+		int64_t mailbox_id;
+		int r;                   /* the writer's answer */
+		const char *err;
+	} b[2];
+	unsigned cur;                /* the batch being filled */
+	pthread_t writer;
+	bool writing;                /* the writer has the other batch */
 };
 
 static double now_s(void)
@@ -127,67 +150,118 @@ static void skip(struct importer *im, const char *what, const char *reason)
 	im->reasons[i].count++;
 }
 
-static void pending_free(struct importer *im)
+static void batch_free(struct batch *b)
 {
-	for (size_t i = 0; i < im->npend; i++) {
-		free(im->pend[i].data);
-		mime_result_free(&im->pend[i].mr);
+	for (size_t i = 0; i < b->npend; i++) {
+		free(b->pend[i].data);
+		mime_result_free(&b->pend[i].mr);
 	}
-	im->npend = 0;
-	im->pend_bytes = 0;
+	b->npend = 0;
+	b->pend_bytes = 0;
+}
+
+static int batch_alloc(struct batch *b)
+{
+	if (b->pend != NULL)
+		return 0;
+	b->pend = calloc(RD_STORE_MAX_PACK_BATCH, sizeof(*b->pend));
+	b->a = calloc(RD_STORE_MAX_PACK_BATCH, sizeof(*b->a));
+	b->uids = calloc(RD_STORE_MAX_PACK_BATCH, sizeof(*b->uids));
+	b->modseqs = calloc(RD_STORE_MAX_PACK_BATCH, sizeof(*b->modseqs));
+	return b->pend && b->a && b->uids && b->modseqs ? 0 : -1;
 }
 
 static void store_append_of(const struct pending *p, struct store_append *a)
 {
-	const char *env, *bs, *preview, *text;
+	const char *env, *bs, *preview;
 	struct mime_result *mr = (struct mime_result *)&p->mr;
 	if (buffer_cstr(&mr->envelope, &env) < 0 || buffer_cstr(&mr->bodystructure, &bs) < 0 ||
-	    buffer_cstr(&mr->preview, &preview) < 0 || buffer_cstr(&mr->fulltext, &text) < 0)
-		env = bs = preview = text = NULL;
+	    buffer_cstr(&mr->preview, &preview) < 0)
+		env = bs = preview = NULL;
+	/* the search text comes later (the top of this file) */
 	*a = (struct store_append){ .data = p->data, .size = p->len, .flags = p->flags,
 				    .internal_date = p->date, .envelope = env,
-				    .bodystructure = bs, .preview = preview, .fulltext = text };
+				    .bodystructure = bs, .preview = preview, .text_later = true };
 }
 
-/* Files the waiting messages with one batch; when the store refuses the
- * batch for one of them (a cap), one by one, to skip just that one. -1
- * only for a failure that stops the import. */
-static int pending_flush(struct importer *im)
+/* The writer: one pack for the batch. */
+static void *batch_write(void *arg)
 {
-	struct store_append a[RD_STORE_MAX_APPEND_BATCH];
-	uint32_t uids[RD_STORE_MAX_APPEND_BATCH];
-	uint64_t modseqs[RD_STORE_MAX_APPEND_BATCH];
+	struct batch *b = arg;
+	b->r = store_append_packed(b->store, b->mailbox_id, b->a, b->npend, b->uids,
+				   b->modseqs, &b->err);
+	return NULL;
+}
+
+/* After the writer: counts, or when the store refused the batch for one
+ * of its messages (a cap), one by one, to skip just that one. -1 only
+ * for a failure that stops the import. */
+static int batch_done(struct importer *im, struct batch *b)
+{
 	const char *err;
-	int rc = 0;
-	if (im->npend == 0)
-		return 0;
-	for (size_t i = 0; i < im->npend; i++)
-		store_append_of(&im->pend[i], &a[i]);
-	int r = store_append_batch(im->us.store, im->mailbox_id, a, im->npend, uids, modseqs, &err);
+	int rc = 0, r = b->r;
 	if (r == STORE_OK) {
-		im->imported += im->npend;
-		im->bytes += im->pend_bytes;
+		im->imported += b->npend;
+		im->bytes += b->pend_bytes;
 	} else if (r == STORE_LIMIT || r == STORE_INVALID) {
-		for (size_t i = 0; i < im->npend && rc == 0; i++) {
-			r = store_append(im->us.store, im->mailbox_id, &a[i], &uids[0], &modseqs[0],
-					 &err);
+		for (size_t i = 0; i < b->npend && rc == 0; i++) {
+			r = store_append(im->us.store, b->mailbox_id, &b->a[i], &b->uids[0],
+					 &b->modseqs[0], &err);
 			if (r == STORE_LIMIT || r == STORE_INVALID) {
-				skip(im, im->pend[i].what, err);
+				skip(im, b->pend[i].what, err);
 			} else if (r != STORE_OK) {
 				im->fatal = err;
 				rc = -1;
 			} else {
 				im->imported++;
-				im->bytes += im->pend[i].len;
+				im->bytes += b->pend[i].len;
 			}
 		}
 	} else {
-		im->fatal = err;
+		im->fatal = b->err;
 		rc = -1;
 	}
-	pending_free(im);
+	batch_free(b);
 	progress(im, false);
 	return rc;
+}
+
+/* Waits for the writer, if one runs, and takes its answer. */
+static int batch_wait(struct importer *im)
+{
+	if (!im->writing)
+		return 0;
+	pthread_join(im->writer, NULL);
+	im->writing = false;
+	return batch_done(im, &im->b[im->cur ^ 1u]);
+}
+
+/* Hands the batch being filled to a writer (the previous one done
+ * first) and goes on with the other; sync: files it here and waits. */
+static int batch_send(struct importer *im, bool sync)
+{
+	struct batch *b = &im->b[im->cur];
+	if (batch_wait(im) < 0)
+		return -1;
+	if (b->npend == 0)
+		return 0;
+	for (size_t i = 0; i < b->npend; i++)
+		store_append_of(&b->pend[i], &b->a[i]);
+	b->store = im->us.store;
+	b->mailbox_id = im->mailbox_id;
+	if (!sync && pthread_create(&im->writer, NULL, batch_write, b) == 0) {
+		im->writing = true;
+		im->cur ^= 1u;
+		return 0;
+	}
+	batch_write(b);
+	return batch_done(im, b);
+}
+
+/* Files everything parsed so far and waits for it. */
+static int pending_flush(struct importer *im)
+{
+	return batch_send(im, true);
 }
 
 /* Parse once and queue for the next batch. -1 only for a failure that
@@ -195,18 +269,18 @@ static int pending_flush(struct importer *im)
 static int import_one(struct importer *im, const char *what, unsigned flags, int64_t date)
 {
 	const char *err;
+	struct batch *b = &im->b[im->cur];
 	if (im->msg.len == 0) {
 		skip(im, what, "empty message");
 		return 0;
 	}
-	if (im->pend == NULL &&
-	    (im->pend = calloc(RD_STORE_MAX_APPEND_BATCH, sizeof(*im->pend))) == NULL) {
+	if (batch_alloc(b) < 0) {
 		im->fatal = "out of memory";
 		return -1;
 	}
-	struct pending *p = &im->pend[im->npend];
+	struct pending *p = &b->pend[b->npend];
 	memset(p, 0, sizeof(*p));
-	if (mime_parse(im->msg.data, im->msg.len, &p->mr, &err) < 0) {
+	if (mime_parse_no_text(im->msg.data, im->msg.len, &p->mr, &err) < 0) {
 		mime_result_free(&p->mr);
 		im->fatal = err;
 		return -1;
@@ -222,10 +296,10 @@ static int import_one(struct importer *im, const char *what, unsigned flags, int
 	p->date = date;
 	/* a label for messages: a long path is cut, on purpose */
 	snprintf(p->what, sizeof(p->what), "%.*s", (int)sizeof(p->what) - 1, what);
-	im->npend++;
-	im->pend_bytes += p->len;
-	if (im->npend == RD_STORE_MAX_APPEND_BATCH || im->pend_bytes >= RD_IMPORT_BATCH_BYTES)
-		return pending_flush(im);
+	b->npend++;
+	b->pend_bytes += p->len;
+	if (b->npend == RD_STORE_MAX_PACK_BATCH || b->pend_bytes >= RD_IMPORT_BATCH_BYTES)
+		return batch_send(im, false);
 	return 0;
 }
 
@@ -456,7 +530,12 @@ static const char import_usage[] =
 	"PATH is read as the owner of DIR (the data owner when run as root).\n"
 	"Symbolic links inside a Maildir are skipped, never followed; messages\n"
 	"over the store's size cap, bad folder names and other files are skipped\n"
-	"and reported. A summary ends the run; the import is audited.\n";
+	"and reported. A summary ends the run; the import is audited.\n"
+	"\n"
+	"The messages are in the mailbox when the import ends; their text for\n"
+	"SEARCH is indexed after, by the user's session process in the\n"
+	"background (or before a search that needs it), or at once with\n"
+	"`redoubt index`.\n";
 
 static void summary(struct importer *im, const char *path)
 {
@@ -465,6 +544,12 @@ static void summary(struct importer *im, const char *path)
 	printf("Imported %llu messages (%llu octets) into %s of %s in %.2f s (%.0f msg/s)\n",
 	       (unsigned long long)im->imported, (unsigned long long)im->bytes, im->target,
 	       im->us.user, el, el > 0 ? (double)im->imported / el : 0.0);
+	uint64_t waiting = 0;
+	const char *err;
+	if (store_text_pending_count(im->us.store, 0, &waiting, &err) == STORE_OK && waiting > 0)
+		printf("%llu messages wait for their search text: the user's session indexes\n"
+		       "them in the background, or run `redoubt index --user %s`\n",
+		       (unsigned long long)waiting, im->us.user);
 	if (im->skipped > 0) {
 		printf("Skipped %llu:\n", (unsigned long long)im->skipped);
 		for (size_t i = 0; i < MAX_REASONS && im->reasons[i].reason; i++)
@@ -525,9 +610,9 @@ int cli_import(int argc, char **argv)
 	im->tty = isatty(STDERR_FILENO) == 1;
 	im->start = im->last_shown = now_s();
 	r = S_ISDIR(st.st_mode) ? import_maildir(im, fd) : import_mbox(im, fd);
-	if (r == 0 && pending_flush(im) < 0)
+	/* the rest filed; after a failure, the writer's batch still waited for */
+	if (r == 0 ? pending_flush(im) < 0 : batch_wait(im) < 0)
 		r = -1;
-	pending_free(im);
 	close(fd);
 	if (im->fatal != NULL) {
 		bar_clear(im);
@@ -540,7 +625,67 @@ out:
 	cli_user_store_close(&im->us);
 	buffer_free(&im->msg);
 	free(im->raw);
-	free(im->pend);
+	for (size_t i = 0; i < 2; i++) {
+		batch_free(&im->b[i]);
+		free(im->b[i].pend);
+		free(im->b[i].a);
+		free(im->b[i].uids);
+		free(im->b[i].modseqs);
+	}
 	free(im);
+	return rc;
+}
+
+/* ---- redoubt index ---- */
+
+static const char index_usage[] =
+	"usage: redoubt index --data DIR --user ADDRESS\n"
+	"\n"
+	"Builds the search text index of the user's messages that wait for it\n"
+	"(those `redoubt import` filed), now, with a progress line. The user's\n"
+	"session process does the same in the background; both may run.\n";
+
+int cli_index(int argc, char **argv)
+{
+	const char *data = NULL, *user = NULL, *err = NULL;
+	struct cli_opt opts[] = { { "--data", 1, &data }, { "--user", 1, &user },
+				  { NULL, 0, NULL } };
+	struct cli_args args;
+	int r = cli_parse(argc, argv, 2, opts, &args, 0, index_usage);
+	if (r != 0)
+		return r < 0 ? CLI_OK : r;
+	if (data == NULL || user == NULL) {
+		fprintf(stderr, "redoubt index: --data and --user are required\n\n%s", index_usage);
+		return CLI_USAGE;
+	}
+	struct cli_user_store us;
+	if (cli_user_store_open(data, user, "index", &us) < 0)
+		return CLI_FAIL;
+	uint64_t waiting = 0, done = 0;
+	size_t step = 0;
+	bool tty = isatty(STDERR_FILENO) == 1;
+	double start = now_s(), shown = start;
+	int rc = CLI_OK;
+	if (store_text_pending_count(us.store, 0, &waiting, &err) != STORE_OK)
+		rc = CLI_FAIL;
+	while (rc == CLI_OK && (r = indexer_step(us.store, RD_STORE_MAX_TEXT_BATCH, &step, &err)) > 0) {
+		done += step;
+		double t = now_s();
+		if (t - shown >= (tty ? PROGRESS_TTY_S : PROGRESS_LINE_S)) {
+			fprintf(stderr, tty ? "\rindexed %llu of %llu" : "indexed %llu of %llu\n",
+				(unsigned long long)done, (unsigned long long)waiting);
+			shown = t;
+		}
+	}
+	if (tty && shown > start)
+		fputc('\n', stderr);
+	if (rc != CLI_OK || r < 0) {
+		fprintf(stderr, "redoubt index: %s\n", err != NULL ? err : "failed");
+		rc = CLI_FAIL;
+	}
+	double el = now_s() - start;
+	printf("Indexed the text of %llu messages of %s in %.2f s (%.0f msg/s)\n",
+	       (unsigned long long)done, us.user, el, el > 0 ? (double)done / el : 0.0);
+	cli_user_store_close(&us);
 	return rc;
 }

@@ -23,6 +23,7 @@ static const char main_usage[] =
 	"  grant    add | list | remove shared-mailbox rights (IMAP ACL)\n"
 	"  mailbox  list | create | delete a user's mailboxes\n"
 	"  import   bring mail from an mbox file or a Maildir into a mailbox\n"
+	"  index    build the search text of imported mail now\n"
 	"  queue    list the messages waiting for delivery\n"
 	"  check    validate configuration, permissions and the data directory\n"
 	"  audit    verify | query | report the audit log\n"
@@ -206,6 +207,8 @@ int cli_main(int argc, char **argv)
 		return cli_mailbox(argc, argv);
 	if (strcmp(verb, "import") == 0)
 		return cli_import(argc, argv);
+	if (strcmp(verb, "index") == 0)
+		return cli_index(argc, argv);
 	if (strcmp(verb, "check") == 0)
 		return cli_check(argc, argv);
 	if (strcmp(verb, "audit") == 0)

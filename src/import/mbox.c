@@ -172,9 +172,11 @@ int mbox_feed(struct mbox_splitter *m, const uint8_t *p, size_t n)
 		}
 		if (m->state == MBOX_TEXT) {
 			/* the common case: stream up to the end of the line */
-			size_t j = i;
-			while (j < n && p[j] != '\n' && p[j] != '\r')
-				j++;
+			const uint8_t *nl = memchr(p + i, '\n', n - i);
+			size_t j = nl != NULL ? (size_t)(nl - p) : n;
+			const uint8_t *cr = memchr(p + i, '\r', j - i);
+			if (cr != NULL)
+				j = (size_t)(cr - p);
 			emit(m, p + i, j - i);
 			i = j;
 			if (i == n)

@@ -90,8 +90,18 @@ int mime_to_utf8(enum mime_charset cs, const uint8_t *in, size_t n,
 {
 	size_t i = 0;
 	while (i < n) {
-		/* Runs of printable ASCII are copied at once. */
+		/* Runs of ASCII without NUL are copied at once; eight octets
+		 * at a time are checked while they have no high bit and no
+		 * zero octet (the usual bit trick). */
 		size_t run = i;
+		while (n - run >= 8) {
+			uint64_t w;
+			memcpy(&w, in + run, 8);
+			if ((w & 0x8080808080808080ull) != 0 ||
+			    ((w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull) != 0)
+				break;
+			run += 8;
+		}
 		while (run < n && in[run] != 0 && in[run] < 0x80)
 			run++;
 		if (run > i) {

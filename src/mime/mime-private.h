@@ -57,6 +57,7 @@ struct mime_ctx {
 	unsigned truncated;
 	struct buffer tmp;     /* one value being normalised before output */
 	struct buffer dec1, dec2, dec3; /* text decoding stages */
+	bool no_text;          /* mime_parse_no_text: preview only */
 };
 
 /* ---- helpers shared by all files ---- */

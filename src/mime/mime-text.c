@@ -313,8 +313,10 @@ static int head_text(struct mime_ctx *c, const struct mime_node *n,
 int mime_text(struct mime_ctx *c, struct mime_result *out)
 {
 	static const enum mime_field hdrs[] = { MF_SUBJECT, MF_FROM, MF_TO, MF_CC };
-	bool have_preview = false, full = false;
-	if (c->nnodes > 0 && head_text(c, &c->nodes[0], &out->fulltext) < 0)
+	/* without the search text, "full" from the start: the walk stops at
+	 * the first text part, which the preview needs */
+	bool have_preview = false, full = c->no_text;
+	if (!c->no_text && c->nnodes > 0 && head_text(c, &c->nodes[0], &out->fulltext) < 0)
 		return -1;
 	for (size_t i = 0; i < c->nnodes && !(full && have_preview); i++) {
 		const struct mime_node *n = &c->nodes[i];

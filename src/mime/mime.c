@@ -28,8 +28,8 @@ static int envelope(struct mime_ctx *c, struct buffer *out)
 	return mime_put_str(out, "(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)");
 }
 
-int mime_parse(const uint8_t *msg, size_t len, struct mime_result *out,
-	       const char **error_r)
+static int parse(const uint8_t *msg, size_t len, bool no_text, struct mime_result *out,
+		 const char **error_r)
 {
 	struct mime_ctx c;
 	int ret = -1;
@@ -41,6 +41,7 @@ int mime_parse(const uint8_t *msg, size_t len, struct mime_result *out,
 	buffer_init(&out->preview, RD_MIME_PREVIEW_CHARS * 4u);
 	buffer_init(&out->fulltext, RD_MIME_MAX_FULLTEXT);
 	memset(&c, 0, sizeof(c));
+	c.no_text = no_text;
 	c.msg = msg;
 	c.len = msg == NULL ? 0 : len;
 	/* A value to normalise is never longer than its header section. */
@@ -67,6 +68,18 @@ int mime_parse(const uint8_t *msg, size_t len, struct mime_result *out,
 	buffer_free(&c.dec2);
 	buffer_free(&c.dec3);
 	return ret;
+}
+
+int mime_parse(const uint8_t *msg, size_t len, struct mime_result *out,
+	       const char **error_r)
+{
+	return parse(msg, len, false, out, error_r);
+}
+
+int mime_parse_no_text(const uint8_t *msg, size_t len, struct mime_result *out,
+		       const char **error_r)
+{
+	return parse(msg, len, true, out, error_r);
 }
 
 void mime_result_free(struct mime_result *r)

@@ -106,6 +106,11 @@ struct mime_result {
  * with mime_result_free even after -1). */
 int mime_parse(const uint8_t *msg, size_t len, struct mime_result *out,
 	       const char **error_r);
+/* mime_parse without the search text: fulltext stays empty, everything
+ * else is the same. For mail whose text is indexed later (store.h
+ * text_later): the text is most of a parse's work. */
+int mime_parse_no_text(const uint8_t *msg, size_t len, struct mime_result *out,
+		       const char **error_r);
 /* Frees what mime_parse allocated and zeroes *r. */
 void mime_result_free(struct mime_result *r);
 

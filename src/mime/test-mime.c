@@ -550,6 +550,29 @@ static void test_fulltext_head(void)
 	free(big);
 }
 
+/* mime_parse_no_text: everything mime_parse gives but the search text,
+ * on every sample message (what `redoubt import` files, the text coming
+ * later from mime_parse itself). */
+static void test_no_text(void)
+{
+	const char *const msgs[] = { plain, alternative, mixed };
+	for (size_t i = 0; i < sizeof(msgs) / sizeof(msgs[0]); i++) {
+		struct mime_result nt;
+		const char *err = NULL;
+		parse_s(msgs[i]);
+		CHECK(mime_parse_no_text((const uint8_t *)msgs[i], strlen(msgs[i]), &nt, &err) == 0,
+		      "no_text %zu: parsed", i);
+		CHECK(strcmp((char *)nt.envelope.data, (char *)res.envelope.data) == 0 &&
+		      strcmp((char *)nt.bodystructure.data, (char *)res.bodystructure.data) == 0 &&
+		      strcmp((char *)nt.body.data, (char *)res.body.data) == 0 &&
+		      strcmp((char *)nt.preview.data, (char *)res.preview.data) == 0 &&
+		      nt.nparts == res.nparts, "no_text %zu: the same caches and preview", i);
+		CHECK(nt.fulltext.data != NULL && ((char *)nt.fulltext.data)[0] == '\0' &&
+		      res.fulltext.len > 0, "no_text %zu: no search text", i);
+		mime_result_free(&nt);
+	}
+}
+
 int main(void)
 {
 	test_plain();
@@ -562,6 +585,7 @@ int main(void)
 	test_hostile();
 	test_prefixes();
 	test_fulltext_head();
+	test_no_text();
 	mime_result_free(&res);
 	return TEST_DONE();
 }

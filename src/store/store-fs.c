@@ -540,6 +540,182 @@ int fs_blob_gc(int blobs_fd, fs_blob_referenced_fn *referenced, void *ctx,
 	return ret;
 }
 
+/* ---- packs: many messages in one file (a bulk import) ---- */
+
+void fs_pack_name(int64_t pack, char name_r[FS_PACK_NAME_LEN + 1])
+{
+	snprintf(name_r, FS_PACK_NAME_LEN + 1, "%016llx", (unsigned long long)pack);
+}
+
+/* The pack id a name stands for; -1 if it is not one this module wrote. */
+static int64_t pack_from_name(const char *name)
+{
+	uint64_t v = 0;
+	size_t i;
+	if (strlen(name) != FS_PACK_NAME_LEN)
+		return -1;
+	for (i = 0; i < FS_PACK_NAME_LEN; i++) {
+		char c = name[i];
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+			return -1;
+		v = v << 4 | hex_digit(c);
+	}
+	return v == 0 || v > INT64_MAX ? -1 : (int64_t)v;
+}
+
+/* packs/ under the store directory, made on first use (stores older than
+ * packs have none); its creation is made durable at once. */
+static int packs_dir(int dir_fd, const char **error_r)
+{
+	if (mkdirat(dir_fd, FS_PACKS_DIR, 0700) == 0) {
+		if (fs_fsync_dir(dir_fd, error_r) < 0)
+			return -1;
+	} else if (errno != EEXIST) {
+		*error_r = "cannot create packs directory";
+		return -1;
+	}
+	int fd = fs_open_beneath(dir_fd, FS_PACKS_DIR, O_RDONLY | O_DIRECTORY, 0);
+	if (fd < 0)
+		*error_r = "cannot open packs directory";
+	return fd;
+}
+
+int fs_pack_put(int dir_fd, int tmp_fd, struct fs_blob *blobs, size_t n,
+		uint64_t *offsets_r, int64_t *pack_r, const struct store_faults *faults,
+		const char **error_r)
+{
+	char tmpname[64], name[FS_PACK_NAME_LEN + 1];
+	uint64_t rnd, off = 0;
+	int fd = -1, pfd = -1, ret = STORE_ERROR;
+	bool renamed = false;
+
+	if (getrandom(&rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
+		*error_r = "no random pack name";
+		return STORE_ERROR;
+	}
+	*pack_r = (int64_t)(rnd & INT64_MAX) | 1;   /* never 0 */
+	fs_pack_name(*pack_r, name);
+	if ((pfd = packs_dir(dir_fd, error_r)) < 0)
+		return STORE_ERROR;
+	if ((fd = tmp_create(tmp_fd, tmpname, sizeof(tmpname))) < 0) {
+		*error_r = "cannot create tmp file";
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		sha256_hex(blobs[i].data, blobs[i].size, blobs[i].id);
+		offsets_r[i] = off;
+		if (write_all(fd, blobs[i].data, blobs[i].size) < 0) {
+			*error_r = errno == ENOSPC ? "disk full" : "write of tmp file failed";
+			goto out;
+		}
+		off += blobs[i].size;
+	}
+	if (CRASH_AT(STORE_STEP_TMP_WRITTEN))
+		goto crash;
+	if (fdatasync(fd) < 0) {
+		*error_r = "fsync of pack failed";
+		goto out;
+	}
+	if (CRASH_AT(STORE_STEP_TMP_FSYNCED))
+		goto crash;
+	if (renameat(tmp_fd, tmpname, pfd, name) < 0) {
+		*error_r = "rename of pack failed";
+		goto out;
+	}
+	renamed = true;
+	if (CRASH_AT(STORE_STEP_RENAMED))
+		goto crash;
+	/* renamed but not synced: unreferenced if this fails, for store_gc */
+	if (fs_fsync_dir(pfd, error_r) < 0)
+		goto out;
+	if (CRASH_AT(STORE_STEP_DIR_FSYNCED))
+		goto crash;
+	ret = STORE_OK;
+	goto out;
+crash:
+	*error_r = "fault injected: crashed";
+	ret = STORE_CRASHED;
+out:
+	if (fd >= 0) {
+		close(fd);
+		if (!renamed && ret != STORE_CRASHED)
+			unlinkat(tmp_fd, tmpname, 0);
+	}
+	close(pfd);
+	return ret;
+}
+
+int fs_pack_open(int dir_fd, int64_t pack)
+{
+	char rel[sizeof(FS_PACKS_DIR) + FS_PACK_NAME_LEN + 1];
+	if (pack <= 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	memcpy(rel, FS_PACKS_DIR "/", sizeof(FS_PACKS_DIR));
+	fs_pack_name(pack, rel + sizeof(FS_PACKS_DIR));
+	return fs_open_beneath(dir_fd, rel, O_RDONLY, 0);
+}
+
+int fs_pack_unlink(int dir_fd, int64_t pack)
+{
+	char rel[sizeof(FS_PACKS_DIR) + FS_PACK_NAME_LEN + 1];
+	if (pack <= 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	memcpy(rel, FS_PACKS_DIR "/", sizeof(FS_PACKS_DIR));
+	fs_pack_name(pack, rel + sizeof(FS_PACKS_DIR));
+	if (unlinkat(dir_fd, rel, 0) < 0 && errno != ENOENT)
+		return -1;
+	return 0;
+}
+
+struct pack_gc_ctx {
+	fs_pack_referenced_fn *referenced;
+	void *ctx;
+	unsigned removed;
+};
+
+static int pack_gc_one(int dir_fd, const char *name, void *ctx, const char **error_r)
+{
+	struct pack_gc_ctx *gc = ctx;
+	int64_t pack = pack_from_name(name);
+	if (pack < 0)
+		return 0;      /* not ours: left for a human */
+	int ref = gc->referenced(gc->ctx, pack, error_r);
+	if (ref < 0)
+		return -1;
+	if (ref == 0) {
+		if (unlinkat(dir_fd, name, 0) < 0 && errno != ENOENT) {
+			*error_r = "cannot remove unreferenced pack";
+			return -1;
+		}
+		gc->removed++;
+	}
+	return 0;
+}
+
+int fs_pack_gc(int dir_fd, fs_pack_referenced_fn *referenced, void *ctx,
+	       unsigned *removed_r, const char **error_r)
+{
+	struct pack_gc_ctx gc = { referenced, ctx, 0 };
+	*removed_r = 0;
+	int pfd = fs_open_beneath(dir_fd, FS_PACKS_DIR, O_RDONLY | O_DIRECTORY, 0);
+	if (pfd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		*error_r = "cannot open packs directory";
+		return -1;
+	}
+	int ret = dir_each(pfd, pack_gc_one, &gc, error_r);
+	if (ret == 0 && gc.removed > 0)
+		ret = fs_fsync_dir(pfd, error_r);
+	close(pfd);
+	*removed_r = gc.removed;
+	return ret;
+}
+
 struct rm_ctx { unsigned depth; };
 
 static int rm_one(int dir_fd, const char *name, void *ctx,

@@ -71,6 +71,31 @@ typedef int fs_blob_referenced_fn(void *ctx, const char *id,
 int fs_blob_gc(int blobs_fd, fs_blob_referenced_fn *referenced, void *ctx,
 	       unsigned *removed_r, const char **error_r);
 
+/* Packs: the messages of one bulk import batch in one file,
+ * <store>/packs/<16 hex>, each message at an offset (the index row keeps
+ * pack id and offset). Written once, never changed; removed whole when
+ * no row names it any more. Pack ids are random, positive, never 0. */
+#define FS_PACKS_DIR "packs"
+#define FS_PACK_NAME_LEN 16
+void fs_pack_name(int64_t pack, char name_r[FS_PACK_NAME_LEN + 1]);
+/* Writes the n blobs one after another into a new pack under dir_fd (the
+ * store directory): tmp file, fdatasync, rename into packs/, packs/
+ * fsynced (made on first use). Fills each blob's id (hex hash) and
+ * offsets_r[i], and *pack_r. The fault steps are fs_blob_put_many's. */
+int fs_pack_put(int dir_fd, int tmp_fd, struct fs_blob *blobs, size_t n,
+		uint64_t *offsets_r, int64_t *pack_r, const struct store_faults *faults,
+		const char **error_r);
+/* Read-only fd on packs/<pack>, or -1 with errno. */
+int fs_pack_open(int dir_fd, int64_t pack);
+/* Unlink packs/<pack>; 0 also when it was already gone. */
+int fs_pack_unlink(int dir_fd, int64_t pack);
+/* Return 1 if a row names the pack, 0 if none, -1 on error. */
+typedef int fs_pack_referenced_fn(void *ctx, int64_t pack, const char **error_r);
+/* Unlink every pack of packs/ no row names (caller holds the store
+ * exclusively: a pack renamed in but not yet committed looks unnamed). */
+int fs_pack_gc(int dir_fd, fs_pack_referenced_fn *referenced, void *ctx,
+	       unsigned *removed_r, const char **error_r);
+
 /* Remove name (a directory beneath parent_fd) and everything in it, at
  * most max_depth levels down; symlinks are unlinked, never followed. Used
  * to undo a half-built store and by tests. */

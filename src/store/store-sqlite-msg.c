@@ -308,8 +308,8 @@ static int key_record(struct store_sqlite *s, const char *key, int64_t now,
  * UID mb->uidnext with MODSEQ modseq. */
 static int insert_row(struct store_sqlite *s, const struct sq_mailbox *mb,
 		      int64_t modseq, const struct store_append *msg,
-		      struct kwset *kws, const char *blob_id,
-		      const char **error_r)
+		      struct kwset *kws, const char *blob_id, int64_t pack,
+		      uint64_t pack_offset, const char **error_r)
 {
 	char kwtext[KW_TEXT_MAX];
 	sqlite3_stmt *st;
@@ -335,8 +335,21 @@ static int insert_row(struct store_sqlite *s, const struct sq_mailbox *mb,
 	bind_text_or_null(st, 9, msg->envelope);
 	bind_text_or_null(st, 10, msg->bodystructure);
 	bind_text_or_null(st, 11, msg->preview);
+	if (pack > 0) {
+		sqlite3_bind_int64(st, 12, pack);
+		sqlite3_bind_int64(st, 13, (int64_t)pack_offset);
+	} else {
+		sqlite3_bind_null(st, 12);
+		sqlite3_bind_null(st, 13);
+	}
 	if (sq_exec_stmt(s, st, "message insert", error_r) != STORE_OK)
 		return STORE_ERROR;
+	if (msg->fulltext == NULL && msg->text_later) {
+		if ((st = sq_stmt(s, SQ_TEXT_PENDING_ADD, error_r)) == NULL)
+			return STORE_ERROR;
+		sqlite3_bind_int64(st, 1, sqlite3_last_insert_rowid(s->db));
+		return sq_exec_stmt(s, st, "text pending", error_r);
+	}
 	if (msg->fulltext != NULL) {
 		/* header text | separator | body text (store.h) */
 		const char *sep = strchr(msg->fulltext,
@@ -368,7 +381,8 @@ static int insert_row(struct store_sqlite *s, const struct sq_mailbox *mb,
  * gets UID 0 and no row. */
 static int append_index(struct store_sqlite *s, int64_t mailbox_id,
 			const struct store_append *msgs, struct kwset *kws,
-			const struct fs_blob *blobs, size_t n, uint32_t *uids_r,
+			const struct fs_blob *blobs, int64_t pack,
+			const uint64_t *offsets, size_t n, uint32_t *uids_r,
 			uint64_t *modseqs_r, const char **error_r)
 {
 	int64_t modseq, now = (int64_t)time(NULL);
@@ -383,7 +397,8 @@ static int append_index(struct store_sqlite *s, int64_t mailbox_id,
 		return ret;
 	/* Under the write lock store_gc cannot run: a blob present now stays
 	 * until a row naming it is removed again. */
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && pack == 0; i++) {
+		/* (a new pack is named by no removed row: nothing collects it) */
 		if (!fs_blob_present(s->blobs_fd, blobs[i].id, blobs[i].size)) {
 			ret = SQ_BLOB_GONE;
 			goto fail;
@@ -405,7 +420,8 @@ static int append_index(struct store_sqlite *s, int64_t mailbox_id,
 				goto fail;
 		}
 		if ((ret = insert_row(s, &mb, modseq, &msgs[i], &kws[i],
-				      blobs[i].id, error_r)) != STORE_OK)
+				      blobs[i].id, pack, pack > 0 ? offsets[i] : 0,
+				      error_r)) != STORE_OK)
 			goto fail;
 		uids_r[i] = (uint32_t)mb.uidnext;
 		modseqs_r[i] = (uint64_t)modseq;
@@ -435,9 +451,31 @@ fail:
 	return ret;
 }
 
-int sq_append_batch(struct store *store, int64_t mailbox_id,
-		    const struct store_append *msgs, size_t n, uint32_t *uids_r,
-		    uint64_t *modseqs_r, const char **error_r)
+/* Files of a packed batch: the pack, then the rows; on a failed
+ * transaction the pack (named by nothing) is removed again. */
+static int append_packed(struct store_sqlite *s, int64_t mailbox_id,
+			 const struct store_append *msgs, struct kwset *kws,
+			 struct fs_blob *blobs, size_t n, uint32_t *uids_r,
+			 uint64_t *modseqs_r, const char **error_r)
+{
+	uint64_t offsets[RD_STORE_MAX_PACK_BATCH];
+	int64_t pack = 0;
+	int ret = fs_pack_put(s->dir_fd, s->tmp_fd, blobs, n, offsets, &pack, &s->faults,
+			      error_r);
+	if (ret != STORE_OK)
+		return ret;
+	if (s->faults.before_index != NULL)
+		s->faults.before_index(s->faults.before_index_arg);
+	ret = append_index(s, mailbox_id, msgs, kws, blobs, pack, offsets, n, uids_r,
+			   modseqs_r, error_r);
+	if (ret != STORE_OK)
+		(void)fs_pack_unlink(s->dir_fd, pack);
+	return ret;
+}
+
+static int append_batch(struct store *store, int64_t mailbox_id,
+			const struct store_append *msgs, size_t n, bool packed,
+			uint32_t *uids_r, uint64_t *modseqs_r, const char **error_r)
 {
 	struct store_sqlite *s = (struct store_sqlite *)store;
 	struct fs_blob *blobs = NULL;
@@ -446,7 +484,7 @@ int sq_append_batch(struct store *store, int64_t mailbox_id,
 	size_t i;
 	int ret;
 
-	if (n == 0 || n > RD_STORE_MAX_APPEND_BATCH) {
+	if (n == 0 || n > (packed ? RD_STORE_MAX_PACK_BATCH : RD_STORE_MAX_APPEND_BATCH)) {
 		*error_r = n == 0 ? "empty batch" : "batch too large";
 		return n == 0 ? STORE_INVALID : STORE_LIMIT;
 	}
@@ -477,6 +515,11 @@ int sq_append_batch(struct store *store, int64_t mailbox_id,
 	/* Durability order (ARCHITECTURE rule 7): the blobs are durable
 	 * before the rows that name them, so a crash in between leaves at
 	 * worst unreferenced blobs, never a row without its blob. */
+	if (packed) {
+		ret = append_packed(s, mailbox_id, msgs, kws, blobs, n, uids_r, modseqs_r,
+				    error_r);
+		goto done;
+	}
 	for (unsigned tries = 1;; tries++) {
 		ret = fs_blob_put_many(s->blobs_fd, s->tmp_fd, blobs, n,
 				       &s->faults, error_r);
@@ -484,7 +527,7 @@ int sq_append_batch(struct store *store, int64_t mailbox_id,
 			goto out;
 		if (s->faults.before_index != NULL)
 			s->faults.before_index(s->faults.before_index_arg);
-		ret = append_index(s, mailbox_id, msgs, kws, blobs, n, uids_r,
+		ret = append_index(s, mailbox_id, msgs, kws, blobs, 0, NULL, n, uids_r,
 				   modseqs_r, error_r);
 		if (ret != SQ_BLOB_GONE)
 			break;
@@ -495,6 +538,7 @@ int sq_append_batch(struct store *store, int64_t mailbox_id,
 			goto out;
 		}
 	}
+done:
 	if (ret == STORE_OK &&
 	    s->faults.crash_after_step == STORE_STEP_INDEX_COMMITTED) {
 		*error_r = "fault injected: crashed";
@@ -504,6 +548,20 @@ out:
 	free(blobs);
 	free(kws);
 	return ret;
+}
+
+int sq_append_batch(struct store *store, int64_t mailbox_id,
+		    const struct store_append *msgs, size_t n, uint32_t *uids_r,
+		    uint64_t *modseqs_r, const char **error_r)
+{
+	return append_batch(store, mailbox_id, msgs, n, false, uids_r, modseqs_r, error_r);
+}
+
+int sq_append_packed(struct store *store, int64_t mailbox_id,
+		     const struct store_append *msgs, size_t n, uint32_t *uids_r,
+		     uint64_t *modseqs_r, const char **error_r)
+{
+	return append_batch(store, mailbox_id, msgs, n, true, uids_r, modseqs_r, error_r);
 }
 
 int sq_append(struct store *store, int64_t mailbox_id,
@@ -572,14 +630,14 @@ int sq_fetch(struct store *store, int64_t mailbox_id, uint32_t uid_first,
 }
 
 int sq_message_open(struct store *store, int64_t mailbox_id, uint32_t uid,
-		    int *fd_r, uint64_t *size_r, const char **error_r)
+		    int *fd_r, uint64_t *offset_r, uint64_t *size_r, const char **error_r)
 {
 	struct store_sqlite *s = (struct store_sqlite *)store;
 	char blob_id[STORE_BLOB_ID_LEN + 1];
 	sqlite3_stmt *st = sq_stmt(s, SQ_MSG_BLOB, error_r);
 	const char *id;
 	struct stat stt;
-	int64_t size = 0;
+	int64_t size = 0, pack = 0, pack_off = 0;
 	int rc, fd;
 
 	if (st == NULL)
@@ -593,6 +651,10 @@ int sq_message_open(struct store *store, int64_t mailbox_id, uint32_t uid,
 		if (id != NULL && strlen(id) == STORE_BLOB_ID_LEN)
 			memcpy(blob_id, id, STORE_BLOB_ID_LEN + 1);
 		size = sqlite3_column_int64(st, 1);
+		if (sqlite3_column_type(st, 2) != SQLITE_NULL) {
+			pack = sqlite3_column_int64(st, 2);
+			pack_off = sqlite3_column_int64(st, 3);
+		}
 	}
 	sqlite3_reset(st);
 	if (rc == SQLITE_DONE) {
@@ -601,21 +663,24 @@ int sq_message_open(struct store *store, int64_t mailbox_id, uint32_t uid,
 	}
 	if (rc != SQLITE_ROW)
 		return sq_fail(s, "message lookup", error_r);
-	fd = fs_blob_open(s->blobs_fd, blob_id);
+	fd = pack != 0 ? fs_pack_open(s->dir_fd, pack) : fs_blob_open(s->blobs_fd, blob_id);
 	if (fd < 0) {
 		*error_r = errno == ENOENT ? "message blob missing" :
 			"cannot open message blob";
 		return STORE_ERROR;
 	}
-	/* Immutable and content-addressed: a size that differs from the
-	 * index means damage, and the caller must not serve it. */
-	if (fstat(fd, &stt) < 0 || !S_ISREG(stt.st_mode) ||
-	    stt.st_size != size) {
+	/* Immutable: a blob whose size differs from the index, or a pack too
+	 * short for the message, means damage, and the caller must not
+	 * serve it. */
+	if (fstat(fd, &stt) < 0 || !S_ISREG(stt.st_mode) || size < 0 || pack_off < 0 ||
+	    (pack == 0 && stt.st_size != size) ||
+	    (pack != 0 && (stt.st_size < pack_off || stt.st_size - pack_off < size))) {
 		close(fd);
 		*error_r = "message blob damaged";
 		return STORE_ERROR;
 	}
 	*fd_r = fd;
+	*offset_r = (uint64_t)pack_off;
 	*size_r = (uint64_t)size;
 	return STORE_OK;
 }
@@ -869,11 +934,18 @@ static int copy_one(struct store_sqlite *s, struct copy_state *cs,
 				 error_r) != STORE_OK)
 			return STORE_ERROR;
 	} else {
+		/* the copy has the text of the original, or waits with it */
+		int64_t new_id = sqlite3_last_insert_rowid(s->db);
 		if ((st = sq_stmt(s, SQ_TEXT_COPY, error_r)) == NULL)
 			return STORE_ERROR;
-		sqlite3_bind_int64(st, 1, sqlite3_last_insert_rowid(s->db));
+		sqlite3_bind_int64(st, 1, new_id);
 		sqlite3_bind_int64(st, 2, old_id);
-		if (sq_exec_stmt(s, st, "full text copy", error_r) != STORE_OK)
+		if (sq_exec_stmt(s, st, "full text copy", error_r) != STORE_OK ||
+		    (st = sq_stmt(s, SQ_TEXT_PENDING_COPY, error_r)) == NULL)
+			return STORE_ERROR;
+		sqlite3_bind_int64(st, 1, new_id);
+		sqlite3_bind_int64(st, 2, old_id);
+		if (sq_exec_stmt(s, st, "text pending copy", error_r) != STORE_OK)
 			return STORE_ERROR;
 	}
 	cs->dst->uidnext++;

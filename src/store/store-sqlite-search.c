@@ -265,3 +265,92 @@ int sq_expunged_since(struct store *store, int64_t mailbox_id, uint64_t modseq,
 		store_uids_free(uids_r);
 	return ret;
 }
+
+/* ---- text filed later (schema step 8) ---- */
+
+int sq_text_pending(struct store *store, size_t max, struct store_text_pending *items_r,
+		    size_t *n_r, const char **error_r)
+{
+	struct store_sqlite *s = (struct store_sqlite *)store;
+	sqlite3_stmt *st = sq_stmt(s, SQ_TEXT_PENDING_LIST, error_r);
+	int rc;
+	if (st == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)max);
+	while (*n_r < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		items_r[*n_r] = (struct store_text_pending){
+			.id = sqlite3_column_int64(st, 0),
+			.mailbox_id = sqlite3_column_int64(st, 1),
+			.uid = (uint32_t)sqlite3_column_int64(st, 2),
+		};
+		(*n_r)++;
+	}
+	if (*n_r < max && rc != SQLITE_DONE) {
+		sqlite3_reset(st);
+		*n_r = 0;
+		return sq_fail(s, "text pending list", error_r);
+	}
+	sqlite3_reset(st);
+	return STORE_OK;
+}
+
+/* One waiting message's text into the index, if it still waits. */
+static int text_add_one(struct store_sqlite *s, const struct store_text_add *it,
+			const char **error_r)
+{
+	sqlite3_stmt *st = sq_stmt(s, SQ_TEXT_PENDING_DEL, error_r);
+	if (st == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int64(st, 1, it->id);
+	if (sq_exec_stmt(s, st, "text pending", error_r) != STORE_OK)
+		return STORE_ERROR;
+	if (sqlite3_changes(s->db) == 0 || it->fulltext == NULL)
+		return STORE_OK;
+	if (strlen(it->fulltext) > RD_STORE_MAX_MESSAGE) {
+		*error_r = "full text too large";
+		return STORE_LIMIT;
+	}
+	/* header text | separator | body text (store.h) */
+	const char *sep = strchr(it->fulltext, STORE_FULLTEXT_SEPARATOR);
+	const char *body = sep != NULL ? sep + 1 : it->fulltext;
+	size_t head_len = sep != NULL ? (size_t)(sep - it->fulltext) : 0;
+	if ((st = sq_stmt(s, SQ_TEXT_INSERT, error_r)) == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int64(st, 1, it->id);
+	sqlite3_bind_text(st, 2, it->fulltext, (int)head_len, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, body, -1, SQLITE_STATIC);
+	return sq_exec_stmt(s, st, "full text insert", error_r);
+}
+
+int sq_text_add(struct store *store, const struct store_text_add *items, size_t n,
+		const char **error_r)
+{
+	struct store_sqlite *s = (struct store_sqlite *)store;
+	int ret;
+	if ((ret = sq_begin(s, error_r)) != STORE_OK)
+		return ret;
+	for (size_t i = 0; i < n; i++) {
+		if ((ret = text_add_one(s, &items[i], error_r)) != STORE_OK) {
+			sq_rollback(s);
+			return ret;
+		}
+	}
+	if ((ret = sq_commit(s, error_r)) != STORE_OK)
+		sq_rollback(s);
+	return ret;
+}
+
+int sq_text_pending_count(struct store *store, int64_t mailbox_id, uint64_t *count_r,
+			  const char **error_r)
+{
+	struct store_sqlite *s = (struct store_sqlite *)store;
+	sqlite3_stmt *st = sq_stmt(s, SQ_TEXT_PENDING_COUNT, error_r);
+	if (st == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int64(st, 1, mailbox_id);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*count_r = (uint64_t)sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? STORE_OK : sq_fail(s, "text pending count", error_r);
+}

@@ -66,7 +66,8 @@ static const char *const sq_sql[SQ_STMT_COUNT] = {
 		"WHERE mailbox_id = ?1",
 	[SQ_MSG_INSERT] = "INSERT INTO messages(mailbox_id, uid, modseq, flags, "
 		"keywords, internal_date, size, blob, envelope, bodystructure, "
-		"preview) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+		"preview, pack, pack_offset) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+		"?9, ?10, ?11, ?12, ?13)",
 	/* text_index rows: message id * 2 its header text, * 2 + 1 its body */
 	[SQ_TEXT_INSERT] = "INSERT INTO text_index(rowid, t) "
 		"VALUES(?1 * 2, ?2), (?1 * 2 + 1, ?3)",
@@ -77,7 +78,7 @@ static const char *const sq_sql[SQ_STMT_COUNT] = {
 		"BETWEEN ?2 AND ?3 ORDER BY uid",
 	[SQ_FETCH_MODSEQ] = MSG_COLUMNS "WHERE mailbox_id = ?1 AND uid "
 		"BETWEEN ?2 AND ?3 AND modseq = ?4 ORDER BY uid",
-	[SQ_MSG_BLOB] = "SELECT blob, size FROM messages "
+	[SQ_MSG_BLOB] = "SELECT blob, size, pack, pack_offset FROM messages "
 		"WHERE mailbox_id = ?1 AND uid = ?2",
 	/* Writers walk a range one row at a time (uid > last done), so no
 	 * SELECT is ever open over rows the same loop is changing. */
@@ -96,14 +97,16 @@ static const char *const sq_sql[SQ_STMT_COUNT] = {
 		"SELECT id * 2 + 1 FROM messages WHERE mailbox_id = ?1)",
 	[SQ_MSG_COPY] = "INSERT INTO messages(mailbox_id, uid, modseq, flags, "
 		"keywords, internal_date, size, blob, envelope, bodystructure, "
-		"preview) SELECT ?2, ?3, ?4, flags, keywords, internal_date, "
-		"size, blob, envelope, bodystructure, preview FROM messages "
-		"WHERE id = ?1",
+		"preview, pack, pack_offset) SELECT ?2, ?3, ?4, flags, keywords, "
+		"internal_date, size, blob, envelope, bodystructure, preview, "
+		"pack, pack_offset FROM messages WHERE id = ?1",
 	[SQ_MSG_MOVE] = "UPDATE messages SET mailbox_id = ?2, uid = ?3, "
 		"modseq = ?4 WHERE id = ?1",
 	[SQ_EXPUNGED_ADD] = "INSERT OR REPLACE INTO expunged(mailbox_id, uid, "
 		"modseq) VALUES(?1, ?2, ?3)",
-	[SQ_BLOB_REFERENCED] = "SELECT 1 FROM messages WHERE blob = ?1 LIMIT 1",
+	/* a file in blobs/ is named by rows without a pack only */
+	[SQ_BLOB_REFERENCED] = "SELECT 1 FROM messages WHERE blob = ?1 "
+		"AND pack IS NULL LIMIT 1",
 	/* CROSS JOIN keeps the FTS lookup as the outer loop: the index
 	 * yields the few matching rows of the whole store, each then
 	 * checked for the mailbox by primary key. Driving from the mailbox
@@ -145,8 +148,25 @@ static const char *const sq_sql[SQ_STMT_COUNT] = {
 	/* blobs of removed messages (schema step 7) */
 	[SQ_UNREF_ANY] = "SELECT 1 FROM blob_unref LIMIT 1",
 	[SQ_UNREF_DEAD] = "SELECT blob FROM blob_unref u WHERE NOT EXISTS "
-		"(SELECT 1 FROM messages m WHERE m.blob = u.blob)",
+		"(SELECT 1 FROM messages m WHERE m.blob = u.blob AND m.pack IS NULL)",
 	[SQ_UNREF_CLEAR] = "DELETE FROM blob_unref",
+	/* messages whose search text comes later (schema step 8) */
+	[SQ_TEXT_PENDING_ADD] = "INSERT OR IGNORE INTO text_pending(id) VALUES(?1)",
+	[SQ_TEXT_PENDING_COPY] = "INSERT INTO text_pending(id) "
+		"SELECT ?1 FROM text_pending WHERE id = ?2",
+	[SQ_TEXT_PENDING_LIST] = "SELECT p.id, m.mailbox_id, m.uid "
+		"FROM text_pending p JOIN messages m ON m.id = p.id "
+		"ORDER BY p.id LIMIT ?1",
+	[SQ_TEXT_PENDING_DEL] = "DELETE FROM text_pending WHERE id = ?1",
+	/* packs (schema step 8) */
+	[SQ_PACK_UNREF_ANY] = "SELECT 1 FROM pack_unref LIMIT 1",
+	[SQ_PACK_UNREF_DEAD] = "SELECT pack FROM pack_unref u WHERE NOT EXISTS "
+		"(SELECT 1 FROM messages m WHERE m.pack = u.pack)",
+	[SQ_PACK_UNREF_CLEAR] = "DELETE FROM pack_unref",
+	[SQ_PACK_REFERENCED] = "SELECT 1 FROM messages WHERE pack = ?1 LIMIT 1",
+	[SQ_TEXT_PENDING_COUNT] = "SELECT COUNT(*) FROM text_pending p "
+		"JOIN messages m ON m.id = p.id "
+		"WHERE ?1 = 0 OR m.mailbox_id = ?1",
 };
 
 /* Schema migrations, applied in order, each in its own transaction with
@@ -229,6 +249,25 @@ static const char *const migrations[] = {
 	"CREATE TABLE blob_unref(blob TEXT PRIMARY KEY) WITHOUT ROWID;"
 	"CREATE TRIGGER messages_unref AFTER DELETE ON messages BEGIN"
 	" INSERT OR IGNORE INTO blob_unref(blob) VALUES(old.blob); END;",
+	/* 8: text indexed after the append: a bulk import files messages
+	 * without their search text and lists them here; an indexer (the
+	 * worker in the background, or before a SEARCH that needs them;
+	 * `redoubt index`) adds the text and takes them off. A removed
+	 * message leaves the list with its row. */
+	"CREATE TABLE text_pending(id INTEGER PRIMARY KEY);"
+	"CREATE TRIGGER messages_text_pending AFTER DELETE ON messages BEGIN"
+	" DELETE FROM text_pending WHERE id = old.id; END;"
+	/* and packs: a bulk import writes a batch of messages into one file
+	 * (packs/<hex id>) instead of a file each; the row names the pack and
+	 * the offset (NULL for a message in blobs/). A pack goes when no row
+	 * names it: removed rows note their pack as blob_unref notes blobs. */
+	"ALTER TABLE messages ADD COLUMN pack INTEGER;"
+	"ALTER TABLE messages ADD COLUMN pack_offset INTEGER;"
+	"CREATE INDEX messages_pack ON messages(pack) WHERE pack IS NOT NULL;"
+	"CREATE TABLE pack_unref(pack INTEGER PRIMARY KEY);"
+	"CREATE TRIGGER messages_unref_pack AFTER DELETE ON messages"
+	" WHEN old.pack IS NOT NULL BEGIN"
+	" INSERT OR IGNORE INTO pack_unref(pack) VALUES(old.pack); END;",
 };
 #define MIGRATION_COUNT (sizeof(migrations) / sizeof(migrations[0]))
 
@@ -799,14 +838,46 @@ static int blob_referenced(void *ctx, const char *id, const char **error_r)
 	return sq_fail(s, "blob lookup", error_r);
 }
 
-/* The blobs of removed messages that no row names any more, under the
+/* What one kind of noted name (blob_unref: files in blobs/; pack_unref:
+ * packs) needs for its collection: the three statements and how to
+ * remove the file a row of the "dead" statement names. */
+struct gc_kind {
+	enum sq_stmt any, dead, clear;
+	const char *what;
+	/* 0 removed (or not ours: passed over, *counted false), -1 failed */
+	int (*drop)(struct store_sqlite *s, sqlite3_stmt *row, bool *counted);
+};
+
+static int drop_blob(struct store_sqlite *s, sqlite3_stmt *row, bool *counted)
+{
+	const char *id = (const char *)sqlite3_column_text(row, 0);
+	/* a name that is not a blob id was never written by us */
+	*counted = id != NULL && fs_blob_id_valid(id);
+	return *counted ? fs_blob_unlink(s->blobs_fd, id) : 0;
+}
+
+static int drop_pack(struct store_sqlite *s, sqlite3_stmt *row, bool *counted)
+{
+	int64_t pack = sqlite3_column_int64(row, 0);
+	*counted = pack > 0;      /* no pack we wrote has another id */
+	return *counted ? fs_pack_unlink(s->dir_fd, pack) : 0;
+}
+
+static const struct gc_kind gc_blobs = { SQ_UNREF_ANY, SQ_UNREF_DEAD, SQ_UNREF_CLEAR,
+					 "blob_unref", drop_blob };
+static const struct gc_kind gc_packs = { SQ_PACK_UNREF_ANY, SQ_PACK_UNREF_DEAD,
+					 SQ_PACK_UNREF_CLEAR, "pack_unref", drop_pack };
+
+/* The files of removed messages that no row names any more, under the
  * write lock: no append can commit a row naming one of them meanwhile,
  * and one that wrote (or found) such a blob before finds it gone in its
- * own transaction and writes it again (append_index). */
-static int gc_unref(struct store_sqlite *s, unsigned *removed_r,
+ * own transaction and writes it again (append_index). A pack is only
+ * ever named by the rows of the append that wrote it. */
+static int gc_unref(struct store_sqlite *s, const struct gc_kind *k, unsigned *removed_r,
 		    const char **error_r)
 {
-	sqlite3_stmt *st = sq_stmt(s, SQ_UNREF_ANY, error_r);
+	sqlite3_stmt *st = sq_stmt(s, k->any, error_r);
+	bool counted;
 	int rc;
 
 	if (st == NULL)
@@ -816,32 +887,28 @@ static int gc_unref(struct store_sqlite *s, unsigned *removed_r,
 	if (rc == SQLITE_DONE)
 		return STORE_OK;     /* nothing noted: no write lock taken */
 	if (rc != SQLITE_ROW)
-		return sq_fail(s, "blob_unref", error_r);
+		return sq_fail(s, k->what, error_r);
 	if (sq_begin(s, error_r) < 0)
 		return STORE_ERROR;
-	if ((st = sq_stmt(s, SQ_UNREF_DEAD, error_r)) == NULL)
+	if ((st = sq_stmt(s, k->dead, error_r)) == NULL)
 		goto fail;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *id = (const char *)sqlite3_column_text(st, 0);
-		/* a name that is not a blob id was never written by us */
-		if (id == NULL || !fs_blob_id_valid(id))
-			continue;
-		if (fs_blob_unlink(s->blobs_fd, id) < 0) {
+		if (k->drop(s, st, &counted) < 0) {
 			sqlite3_reset(st);
-			*error_r = "cannot remove blob";
+			*error_r = "cannot remove the file of a removed message";
 			goto fail;
 		}
-		(*removed_r)++;
+		*removed_r += counted;
 	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE) {
-		(void)sq_fail(s, "blob_unref", error_r);
+		(void)sq_fail(s, k->what, error_r);
 		goto fail;
 	}
 	/* a crash before this commit leaves the names: unlinking one again
 	 * finds it gone, which is fine */
-	if ((st = sq_stmt(s, SQ_UNREF_CLEAR, error_r)) == NULL ||
-	    sq_exec_stmt(s, st, "blob_unref clear", error_r) != STORE_OK)
+	if ((st = sq_stmt(s, k->clear, error_r)) == NULL ||
+	    sq_exec_stmt(s, st, k->what, error_r) != STORE_OK)
 		goto fail;
 	return sq_commit(s, error_r);
 fail:
@@ -849,10 +916,30 @@ fail:
 	return STORE_ERROR;
 }
 
+static int pack_referenced(void *ctx, int64_t pack, const char **error_r)
+{
+	struct store_sqlite *s = ctx;
+	sqlite3_stmt *st = sq_stmt(s, SQ_PACK_REFERENCED, error_r);
+	int rc;
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, pack);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	return sq_fail(s, "pack lookup", error_r);
+}
+
 static int sq_gc_removed(struct store *store, unsigned *removed_r, const char **error_r)
 {
+	struct store_sqlite *s = (struct store_sqlite *)store;
 	*removed_r = 0;
-	return gc_unref((struct store_sqlite *)store, removed_r, error_r);
+	if (gc_unref(s, &gc_blobs, removed_r, error_r) != STORE_OK)
+		return STORE_ERROR;
+	return gc_unref(s, &gc_packs, removed_r, error_r);
 }
 
 static int sq_gc(struct store *store, unsigned *removed_r, const char **error_r)
@@ -861,7 +948,7 @@ static int sq_gc(struct store *store, unsigned *removed_r, const char **error_r)
 	int ret;
 
 	*removed_r = 0;
-	if ((ret = gc_unref(s, removed_r, error_r)) != STORE_OK)
+	if ((ret = sq_gc_removed(store, removed_r, error_r)) != STORE_OK)
 		return ret;
 	/* The walk of blobs/ only with the store to ourselves: another
 	 * opener may have renamed a blob whose index row it has not
@@ -871,6 +958,11 @@ static int sq_gc(struct store *store, unsigned *removed_r, const char **error_r)
 		unsigned walked = 0;
 		if (fs_blob_gc(s->blobs_fd, blob_referenced, s, &walked,
 			       error_r) < 0)
+			ret = STORE_ERROR;
+		*removed_r += walked;
+		walked = 0;
+		if (ret == STORE_OK &&
+		    fs_pack_gc(s->dir_fd, pack_referenced, s, &walked, error_r) < 0)
 			ret = STORE_ERROR;
 		*removed_r += walked;
 	} else if (errno != EWOULDBLOCK) {
@@ -897,12 +989,16 @@ const struct store_ops store_sqlite_ops = {
 	.mailbox_get = sq_mailbox_get,
 	.append = sq_append,
 	.append_batch = sq_append_batch,
+	.append_packed = sq_append_packed,
 	.fetch = sq_fetch,
 	.message_open = sq_message_open,
 	.flags_update = sq_flags_update,
 	.expunge = sq_expunge,
 	.copy = sq_copy,
 	.search_text = sq_search_text,
+	.text_pending = sq_text_pending,
+	.text_add = sq_text_add,
+	.text_pending_count = sq_text_pending_count,
 	.expunged_since = sq_expunged_since,
 	.recent_claim = sq_recent_claim,
 	.mailbox_state = sq_mailbox_state,

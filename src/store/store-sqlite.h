@@ -57,6 +57,15 @@ enum sq_stmt {
 	SQ_DELIVERED_ADD,
 	SQ_DELIVERED_PRUNE,
 	SQ_MSG_STATE,
+	SQ_TEXT_PENDING_ADD,
+	SQ_TEXT_PENDING_COPY,
+	SQ_TEXT_PENDING_LIST,
+	SQ_TEXT_PENDING_DEL,
+	SQ_TEXT_PENDING_COUNT,
+	SQ_PACK_UNREF_ANY,
+	SQ_PACK_UNREF_DEAD,
+	SQ_PACK_UNREF_CLEAR,
+	SQ_PACK_REFERENCED,
 	SQ_STMT_COUNT
 };
 
@@ -137,11 +146,14 @@ int sq_append(struct store *s, int64_t mailbox_id,
 int sq_append_batch(struct store *s, int64_t mailbox_id,
 		    const struct store_append *msgs, size_t n, uint32_t *uids_r,
 		    uint64_t *modseqs_r, const char **error_r);
+int sq_append_packed(struct store *s, int64_t mailbox_id,
+		     const struct store_append *msgs, size_t n, uint32_t *uids_r,
+		     uint64_t *modseqs_r, const char **error_r);
 int sq_fetch(struct store *s, int64_t mailbox_id, uint32_t uid_first,
 	     uint32_t uid_last, store_message_cb *cb, void *ctx,
 	     const char **error_r);
 int sq_message_open(struct store *s, int64_t mailbox_id, uint32_t uid,
-		    int *fd_r, uint64_t *size_r, const char **error_r);
+		    int *fd_r, uint64_t *offset_r, uint64_t *size_r, const char **error_r);
 int sq_flags_update(struct store *s, int64_t mailbox_id, uint32_t uid_first,
 		    uint32_t uid_last, const struct store_flag_change *change,
 		    store_message_cb *changed_cb, void *ctx,
@@ -165,6 +177,12 @@ int sq_search_text(struct store *s, int64_t mailbox_id,
 		   enum store_text_part part, const char *needle,
 		   size_t needle_len, struct store_uids *uids_r,
 		   const char **error_r);
+int sq_text_pending(struct store *s, size_t max, struct store_text_pending *items_r,
+		    size_t *n_r, const char **error_r);
+int sq_text_add(struct store *s, const struct store_text_add *items, size_t n,
+		const char **error_r);
+int sq_text_pending_count(struct store *s, int64_t mailbox_id, uint64_t *count_r,
+			  const char **error_r);
 int sq_copy(struct store *s, int64_t src_mailbox_id, uint32_t uid_first,
 	    uint32_t uid_last, int64_t dst_mailbox_id, bool move,
 	    struct store_copy_result *result_r, const char **error_r);

@@ -2,6 +2,7 @@
  * through its ops table. Argument checks that do not depend on the backend
  * (ids, NULL handles) live here so every backend gets them. */
 #include "store/store.h"
+#include "limits.h"
 
 #include <stdlib.h>
 
@@ -95,6 +96,19 @@ int store_append_batch(struct store *s, int64_t mailbox_id,
 				    error_r);
 }
 
+int store_append_packed(struct store *s, int64_t mailbox_id,
+			const struct store_append *msgs, size_t n,
+			uint32_t *uids_r, uint64_t *modseqs_r,
+			const char **error_r)
+{
+	if (n > 0 && (msgs == NULL || uids_r == NULL || modseqs_r == NULL)) {
+		*error_r = "no messages";
+		return STORE_INVALID;
+	}
+	return s->ops->append_packed(s, mailbox_id, msgs, n, uids_r, modseqs_r,
+				     error_r);
+}
+
 int store_fetch(struct store *s, int64_t mailbox_id, uint32_t uid_first,
 		uint32_t uid_last, store_message_cb *cb, void *ctx,
 		const char **error_r)
@@ -104,10 +118,11 @@ int store_fetch(struct store *s, int64_t mailbox_id, uint32_t uid_first,
 }
 
 int store_message_open(struct store *s, int64_t mailbox_id, uint32_t uid,
-		       int *fd_r, uint64_t *size_r, const char **error_r)
+		       int *fd_r, uint64_t *offset_r, uint64_t *size_r, const char **error_r)
 {
 	*fd_r = -1;
-	return s->ops->message_open(s, mailbox_id, uid, fd_r, size_r, error_r);
+	*offset_r = 0;
+	return s->ops->message_open(s, mailbox_id, uid, fd_r, offset_r, size_r, error_r);
 }
 
 int store_flags_update(struct store *s, int64_t mailbox_id,
@@ -164,6 +179,34 @@ int store_search_text(struct store *s, int64_t mailbox_id,
 	}
 	return s->ops->search_text(s, mailbox_id, part, needle, needle_len,
 				   uids_r, error_r);
+}
+
+int store_text_pending(struct store *s, size_t max, struct store_text_pending *items_r,
+		       size_t *n_r, const char **error_r)
+{
+	*n_r = 0;
+	if (max == 0 || max > RD_STORE_MAX_TEXT_BATCH) {
+		*error_r = "bad text batch size";
+		return STORE_INVALID;
+	}
+	return s->ops->text_pending(s, max, items_r, n_r, error_r);
+}
+
+int store_text_add(struct store *s, const struct store_text_add *items, size_t n,
+		   const char **error_r)
+{
+	if (n > RD_STORE_MAX_TEXT_BATCH) {
+		*error_r = "bad text batch size";
+		return STORE_INVALID;
+	}
+	return n == 0 ? STORE_OK : s->ops->text_add(s, items, n, error_r);
+}
+
+int store_text_pending_count(struct store *s, int64_t mailbox_id, uint64_t *count_r,
+			     const char **error_r)
+{
+	*count_r = 0;
+	return s->ops->text_pending_count(s, mailbox_id, count_r, error_r);
 }
 
 int store_mailbox_state(struct store *s, const char *name,

@@ -137,6 +137,12 @@ struct store_append {
 	 * then the body text. Without a separator all of it is body text
 	 * (then BODY also matches what was header text). */
 	const char *fulltext;
+	/* With fulltext NULL: the text comes later. The message is listed
+	 * for an indexer (store_text_pending), which reads it and gives its
+	 * text with store_text_add; until then SEARCH must not rely on the
+	 * index for it (store_text_pending_count). A bulk import uses this
+	 * so the text index is built off its path. */
+	bool text_later;
 	/* Exactly-once delivery: NULL, or a key (1..RD_STORE_MAX_DELIVERY_KEY
 	 * octets; deliver uses "<queue id>/<recipient>") recorded in the
 	 * transaction that files the message. An append whose key the store
@@ -147,6 +153,20 @@ struct store_append {
 };
 /* ASCII RS: never in decoded header text (src/mime replaces it there). */
 #define STORE_FULLTEXT_SEPARATOR '\x1e'
+
+/* A message filed with text_later whose text the index lacks. */
+struct store_text_pending {
+	int64_t id;                /* the store's own message id */
+	int64_t mailbox_id;
+	uint32_t uid;
+};
+
+/* Its text, for store_text_add: the layout of store_append's fulltext;
+ * NULL to take it off the list with no text (it cannot be read). */
+struct store_text_add {
+	int64_t id;
+	const char *fulltext;
+};
 
 /* What store_search_text() looks at: IMAP TEXT or BODY. */
 enum store_text_part {
@@ -221,11 +241,16 @@ struct store_ops {
 			    const struct store_append *msgs, size_t n,
 			    uint32_t *uids_r, uint64_t *modseqs_r,
 			    const char **error_r);
+	int (*append_packed)(struct store *s, int64_t mailbox_id,
+			     const struct store_append *msgs, size_t n,
+			     uint32_t *uids_r, uint64_t *modseqs_r,
+			     const char **error_r);
 	int (*fetch)(struct store *s, int64_t mailbox_id, uint32_t uid_first,
 		     uint32_t uid_last, store_message_cb *cb, void *ctx,
 		     const char **error_r);
 	int (*message_open)(struct store *s, int64_t mailbox_id, uint32_t uid,
-			    int *fd_r, uint64_t *size_r, const char **error_r);
+			    int *fd_r, uint64_t *offset_r, uint64_t *size_r,
+			    const char **error_r);
 	int (*flags_update)(struct store *s, int64_t mailbox_id,
 			    uint32_t uid_first, uint32_t uid_last,
 			    const struct store_flag_change *change,
@@ -242,6 +267,12 @@ struct store_ops {
 			   enum store_text_part part, const char *needle,
 			   size_t needle_len, struct store_uids *uids_r,
 			   const char **error_r);
+	int (*text_pending)(struct store *s, size_t max, struct store_text_pending *items_r,
+			    size_t *n_r, const char **error_r);
+	int (*text_add)(struct store *s, const struct store_text_add *items, size_t n,
+			const char **error_r);
+	int (*text_pending_count)(struct store *s, int64_t mailbox_id, uint64_t *count_r,
+				  const char **error_r);
 	int (*gc)(struct store *s, unsigned *removed_r, const char **error_r);
 	int (*gc_removed)(struct store *s, unsigned *removed_r, const char **error_r);
 	int (*expunged_since)(struct store *s, int64_t mailbox_id, uint64_t modseq,
@@ -322,6 +353,17 @@ int store_append_batch(struct store *s, int64_t mailbox_id,
 		       const struct store_append *msgs, size_t n,
 		       uint32_t *uids_r, uint64_t *modseqs_r,
 		       const char **error_r);
+/* store_append_batch with the n messages written one after another into
+ * one new file (a pack) instead of a file each: one file to create and
+ * sync for the batch, which is what makes a bulk import fast. Same
+ * durability, crash and all-or-nothing contract. Messages of a pack are
+ * not shared with equal content elsewhere in the store (no dedup), and
+ * the pack's space comes back only when every message in it is removed:
+ * meant for `redoubt import`, whose mail mostly stays. */
+int store_append_packed(struct store *s, int64_t mailbox_id,
+			const struct store_append *msgs, size_t n,
+			uint32_t *uids_r, uint64_t *modseqs_r,
+			const char **error_r);
 /* Messages with uid_first <= UID <= uid_last, ascending; uid_last
  * UINT32_MAX means "*". */
 int store_fetch(struct store *s, int64_t mailbox_id, uint32_t uid_first,
@@ -333,10 +375,13 @@ int store_fetch(struct store *s, int64_t mailbox_id, uint32_t uid_first,
  * fraction of store_fetch over the same messages. */
 int store_fetch_state(struct store *s, int64_t mailbox_id, store_message_cb *cb,
 		      void *ctx, const char **error_r);
-/* A read-only fd on the immutable raw message; the caller closes it (and
- * may mmap it). Nothing is read into memory here. */
+/* A read-only fd on the file that holds the immutable raw message: its
+ * *size_r octets start at *offset_r (0 for a message in a file of its
+ * own, else where it sits in a pack). The caller closes it. Nothing is
+ * read into memory here. */
 int store_message_open(struct store *s, int64_t mailbox_id, uint32_t uid,
-		       int *fd_r, uint64_t *size_r, const char **error_r);
+		       int *fd_r, uint64_t *offset_r, uint64_t *size_r,
+		       const char **error_r);
 /* Applies change to every message in the range. Each message whose flags
  * really change gets the mailbox's next MODSEQ (one per call) and is passed
  * to changed_cb (may be NULL) after the commit; *modseq_r (may be NULL) is
@@ -365,13 +410,28 @@ int store_copy(struct store *s, int64_t src_mailbox_id, uint32_t uid_first,
  * case folding, no diacritic folding): IMAP SEARCH TEXT / BODY from the
  * index, without reading a message. Needles of three characters or more
  * use the trigram index; shorter ones read every text of the mailbox and
- * fold ASCII case only. Messages appended without fulltext never match.
+ * fold ASCII case only. Messages appended without fulltext never match,
+ * nor do those still waiting for it (text_later).
  * A needle over RD_STORE_MAX_SEARCH_NEEDLE octets: STORE_LIMIT (the
  * caller may scan the messages itself). Free with store_uids_free(). */
 int store_search_text(struct store *s, int64_t mailbox_id,
 		      enum store_text_part part, const char *needle,
 		      size_t needle_len, struct store_uids *uids_r,
 		      const char **error_r);
+/* Up to max (1..RD_STORE_MAX_TEXT_BATCH) messages waiting for their
+ * text (appended with text_later), oldest first, into items_r. */
+int store_text_pending(struct store *s, size_t max, struct store_text_pending *items_r,
+		       size_t *n_r, const char **error_r);
+/* Adds the text of n (at most RD_STORE_MAX_TEXT_BATCH) waiting messages to
+ * the index and takes them off the list, in one transaction. One no
+ * longer waiting (removed, or indexed by another process meanwhile) is
+ * passed over. */
+int store_text_add(struct store *s, const struct store_text_add *items, size_t n,
+		   const char **error_r);
+/* How many messages of the mailbox (0: of the whole store) wait for
+ * their text: while any does, store_search_text cannot see them. */
+int store_text_pending_count(struct store *s, int64_t mailbox_id, uint64_t *count_r,
+			     const char **error_r);
 /* id, UIDVALIDITY, UIDNEXT and HIGHESTMODSEQ of a mailbox, from its row
  * only: cheap whatever the mailbox holds (store_mailbox_get counts). */
 int store_mailbox_state(struct store *s, const char *name,

@@ -21,9 +21,9 @@ uint8_t *read_message(struct session *s, uint32_t uid, uint64_t off, uint64_t le
 			     size_t *len_r)
 {
 	int fd;
-	uint64_t size;
+	uint64_t size, base;
 	const char *err;
-	if (store_message_open(s->sel->store, s->sel->id, uid, &fd, &size, &err) != STORE_OK)
+	if (store_message_open(s->sel->store, s->sel->id, uid, &fd, &base, &size, &err) != STORE_OK)
 		return NULL;
 	if (off > size)
 		off = size;
@@ -32,7 +32,7 @@ uint8_t *read_message(struct session *s, uint32_t uid, uint64_t off, uint64_t le
 	uint8_t *p = malloc(len > 0 ? (size_t)len : 1);
 	size_t got = 0;
 	while (p != NULL && got < len) {
-		ssize_t n = pread(fd, p + got, (size_t)len - got, (off_t)(off + got));
+		ssize_t n = pread(fd, p + got, (size_t)len - got, (off_t)(base + off + got));
 		if (n <= 0) {
 			free(p);
 			p = NULL;
@@ -101,7 +101,7 @@ static int fetch_streamed(struct session *s, struct fetch_ctx *fc, int item,
 {
 	struct imap_fetch *rest = malloc(sizeof(*rest));
 	int fd = -1;
-	uint64_t size;
+	uint64_t size, base;
 	if (rest == NULL) {
 		*error_r = "Out of memory";
 		return -1;
@@ -117,7 +117,7 @@ static int fetch_streamed(struct session *s, struct fetch_ctx *fc, int item,
 		return -1;
 	/* drop ")\r\n": the message item comes last */
 	fc->out.len -= 3;
-	if (store_message_open(s->sel->store, s->sel->id, fm->uid, &fd, &size, error_r) != STORE_OK)
+	if (store_message_open(s->sel->store, s->sel->id, fm->uid, &fd, &base, &size, error_r) != STORE_OK)
 		return -1;
 	r = buffer_printf(&fc->out, "%s%s {%llu}\r\n", fc->f->n > 1 ? " " : "",
 			  fc->f->items[item].att == FA_RFC822 ? "RFC822" : "BODY[]",
@@ -129,7 +129,7 @@ static int fetch_streamed(struct session *s, struct fetch_ctx *fc, int item,
 	}
 	out_buf(s, &fc->out);
 	struct evbuffer *o = bufferevent_get_output(s->bev);
-	if (size > 0 && evbuffer_add_file(o, fd, 0, (ev_off_t)size) < 0) {
+	if (size > 0 && evbuffer_add_file(o, fd, (ev_off_t)base, (ev_off_t)size) < 0) {
 		close(fd);
 		*error_r = "Cannot send the message";
 		return -1;

@@ -14,6 +14,7 @@
 #include "imap/imap-search.h"
 #include "imap/imap-sort.h"
 #include "worker/worker-thread.h"
+#include "indexer/indexer.h"
 #include "lib/log.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -238,6 +239,17 @@ static struct store_uids *resolve_text_keys(struct session *s, struct imap_searc
 		return NULL;   /* every key is then a raw scan: slow, not wrong */
 	}
 	(void)imap_search_text_keys(se, keys, n);
+	/* Mail filed without its text (an import the background turns have
+	 * not finished) gets it now: the index must know every message
+	 * before it may answer for the mailbox. */
+	size_t done = 0;
+	const char *ierr;
+	if (indexer_catch_up(s->sel->store, s->sel->id, &done, &ierr) < 0) {
+		log_warn("text_index_failed", "reason", ierr);
+		free(keys);
+		free(hits);
+		return NULL;   /* raw scan, as above */
+	}
 	for (size_t i = 0; i < n; i++) {
 		const char *err;
 		enum store_text_part part = keys[i]->op == SK_BODY ? STORE_TEXT_BODY :

@@ -16,6 +16,7 @@
 #include "lib/ipc.h"
 #include "lib/log.h"
 #include "audit/audit-log.h"
+#include "indexer/indexer.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -137,6 +138,8 @@ static void idle_tick(evutil_socket_t fd, short what, void *arg)
 		mbox_sync(s, true);
 }
 
+static void index_soon(struct worker *w);
+
 /* A store changed (SQLite appended to its WAL: a delivery, another
  * session, another worker): idling sessions learn it now, not at their
  * next poll. */
@@ -159,6 +162,7 @@ static void store_changed_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	if (!changed)
 		return;
+	index_soon(w);     /* an import may have filed mail meanwhile */
 	/* The WAL grows before the commit is visible (SQLite publishes it in
 	 * the shared index after the frames are written and synced): look
 	 * shortly after, and twice more in case that took longer. */
@@ -203,6 +207,49 @@ static void worker_gc(struct worker *w, bool walk)
 		snprintf(num, sizeof(num), "%u", removed);
 		log_info("blobs_reclaimed", "principal", w->ctx->principal, "blobs", num);
 	}
+}
+
+/* Mail filed without its search text (an import) gets it here, a turn of
+ * RD_WORKER_INDEX_TURN messages at a time with the sessions' commands in
+ * between, in the principal's own store. (A SEARCH that needs the text
+ * catches up at once: worker-search.c.) */
+static void index_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	size_t done = 0;
+	const char *err;
+	(void)fd;
+	(void)what;
+	int r = indexer_step(w->store, RD_WORKER_INDEX_TURN, &done, &err);
+	if (r < 0) {
+		log_warn("text_index_failed", "principal", w->ctx->principal, "reason", err);
+		return;
+	}
+	w->indexed += done;
+	if (r > 0) {
+		struct timeval now = { 0, 0 };
+		evtimer_add(w->index_timer, &now);
+		return;
+	}
+	if (w->indexed > 0) {
+		char num[24];
+		snprintf(num, sizeof(num), "%llu", (unsigned long long)w->indexed);
+		log_info("text_indexed", "principal", w->ctx->principal, "messages", num);
+		w->indexed = 0;
+	}
+}
+
+/* Starts the indexing turns when the principal's store has mail waiting
+ * for its text and they are not running yet. */
+static void index_soon(struct worker *w)
+{
+	uint64_t waiting = 0;
+	const char *err;
+	if (w->index_timer == NULL || evtimer_pending(w->index_timer, NULL) ||
+	    store_text_pending_count(w->store, 0, &waiting, &err) != STORE_OK || waiting == 0)
+		return;
+	struct timeval now = { 0, 0 };
+	evtimer_add(w->index_timer, &now);
 }
 
 static void gc_timer_cb(evutil_socket_t fd, short what, void *arg)
@@ -683,6 +730,8 @@ int worker_main(struct role_ctx *ctx)
 	event_add(ev, NULL);
 	struct event *changes = watch_stores(&w, stores);
 	w.gc_timer = evtimer_new(w.base, gc_timer_cb, &w);
+	w.index_timer = evtimer_new(w.base, index_timer_cb, &w);
+	index_soon(&w);
 	w.idle_since = time(NULL);
 	struct event *idle = event_new(w.base, -1, EV_PERSIST, idle_cb, &w);
 	struct timeval tick = { .tv_sec = 10 };
@@ -703,6 +752,9 @@ int worker_main(struct role_ctx *ctx)
 	if (w.gc_timer != NULL)
 		event_free(w.gc_timer);
 	w.gc_timer = NULL;
+	if (w.index_timer != NULL)
+		event_free(w.index_timer);
+	w.index_timer = NULL;
 	event_base_free(w.base);
 	/* messages went this session: their blobs now, and with the store to
 	 * ourselves the walk for crash leftovers (else at a later exit) */

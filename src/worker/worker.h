@@ -110,6 +110,8 @@ struct worker {
 	struct event *change_timer;   /* a store changed: sync idlers soon */
 	bool gc_wanted;         /* messages were removed: their blobs go soon */
 	struct event *gc_timer; /* worker_gc_soon's delay */
+	struct event *index_timer; /* text filed later: the next indexing turn */
+	uint64_t indexed;       /* messages given their text in this catch-up */
 	bool trim_wanted;       /* a mailbox was selected or a big command ran:
 				 * give memory back when nothing is selected */
 	int change_checks;

@@ -293,3 +293,92 @@ def test_usage_errors_exit_2(argv):
 def test_help_exits_0(verb):
     r = helpers.run(verb, "--help")
     assert r.returncode == 0 and r.stdout.startswith(f"usage: redoubt {verb}"), r.stdout
+
+
+def rare_mbox(data, n, rare_at, word):
+    msgs = [message(i) for i in range(n)]
+    msgs[rare_at] = msgs[rare_at].replace("end ", f"the {word} turned up, end ")
+    path = os.path.join(source_dir(data, "rare"), f"{word}.mbox")
+    write(path, mboxrd(msgs, [978307200 + i for i in range(n)]).encode())
+    return path
+
+
+def search(m, *criteria):
+    typ, data = m.search(None, *criteria)
+    assert typ == "OK", data
+    return [int(x) for x in data[0].split()]
+
+
+def test_imported_text_found_before_the_background_index(fresh_server):
+    """The import files the messages in packs and leaves their search text
+    for later; a SEARCH straight after login must still find a word in
+    one of them (the worker indexes what waits first), and the rest of the
+    text is indexed by the worker in the background."""
+    data = fresh_server.data
+    path = rare_mbox(data, 300, 217, "quixotically")
+    r = import_(data, path)
+    assert r.returncode == 0, r.stderr
+    assert "Imported 300 messages" in r.stdout, r.stdout
+    assert "300 messages wait for their search text" in r.stdout, r.stdout
+    store_dirs = os.listdir(os.path.join(data.path, "stores"))
+    packs = [p for s in store_dirs
+             for p in os.listdir(os.path.join(data.path, "stores", s, "packs"))
+             if os.path.isdir(os.path.join(data.path, "stores", s, "packs"))]
+    assert len(packs) == 1, packs         # 300 small messages: one batch, one file
+    m = imap(fresh_server)
+    try:
+        assert select_count(m, "INBOX") == 300
+        assert search(m, "TEXT", "quixotically") == [218]
+        assert search(m, "BODY", "QUIXOTIC") == [218]
+        assert search(m, "SUBJECT", '"import 217"') == [218]
+        body = fetch_all(m, "BODY.PEEK[]")[218]
+        assert b"quixotically turned up" in body
+    finally:
+        m.logout()
+    # the operator's check knows packs/
+    c = helpers.run("check", "--data", data.path)
+    assert c.returncode == 0, c.stdout + c.stderr
+
+
+def test_redoubt_index_builds_the_text_now(fresh_data):
+    data = fresh_data
+    path = rare_mbox(data, 40, 5, "zugzwang")
+    assert import_(data, path).returncode == 0
+    r = helpers.run("index", "--data", data.path, "--user", ALICE, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "Indexed the text of 40 messages" in r.stdout, r.stdout
+    again = helpers.run("index", "--data", data.path, "--user", ALICE, timeout=120)
+    assert again.returncode == 0 and "Indexed the text of 0 messages" in again.stdout, \
+        again.stdout
+    server = helpers.Server(data)
+    try:
+        m = imap(server)
+        try:
+            assert select_count(m, "INBOX") == 40
+            assert search(m, "TEXT", "zugzwang") == [6]
+            # an expunged imported message leaves no trace in SEARCH
+            m.store("6", "+FLAGS", "\\Deleted")
+            m.expunge()
+            assert search(m, "TEXT", "zugzwang") == []
+        finally:
+            m.logout()
+    finally:
+        server.stop()
+
+
+def test_worker_indexes_imported_text_in_the_background(fresh_server):
+    """A session that never searches: its worker still builds the text
+    index of what was imported, a turn at a time, and says so."""
+    data = fresh_server.data
+    path = rare_mbox(data, 200, 150, "gallimaufry")
+    assert import_(data, path).returncode == 0
+    mark = fresh_server.mark()
+    m = imap(fresh_server)
+    try:
+        assert select_count(m, "INBOX") == 200
+        fresh_server.wait_log(r"event=text_indexed .*messages=200", timeout=60, since=mark)
+        r = helpers.run("index", "--data", data.path, "--user", ALICE, timeout=120)
+        assert "Indexed the text of 0 messages" in r.stdout, r.stdout
+        assert search(m, "TEXT", "gallimaufry") == [151]
+    finally:
+        m.logout()
