@@ -344,10 +344,12 @@ int sq_text_pending_count(struct store *store, int64_t mailbox_id, uint64_t *cou
 			  const char **error_r)
 {
 	struct store_sqlite *s = (struct store_sqlite *)store;
-	sqlite3_stmt *st = sq_stmt(s, SQ_TEXT_PENDING_COUNT, error_r);
+	sqlite3_stmt *st = sq_stmt(s, mailbox_id == 0 ? SQ_TEXT_PENDING_COUNT_ALL :
+				   SQ_TEXT_PENDING_COUNT, error_r);
 	if (st == NULL)
 		return STORE_ERROR;
-	sqlite3_bind_int64(st, 1, mailbox_id);
+	if (mailbox_id != 0)
+		sqlite3_bind_int64(st, 1, mailbox_id);
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		*count_r = (uint64_t)sqlite3_column_int64(st, 0);

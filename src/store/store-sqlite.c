@@ -155,7 +155,7 @@ static const char *const sq_sql[SQ_STMT_COUNT] = {
 	[SQ_TEXT_PENDING_COPY] = "INSERT INTO text_pending(id) "
 		"SELECT ?1 FROM text_pending WHERE id = ?2",
 	[SQ_TEXT_PENDING_LIST] = "SELECT p.id, m.mailbox_id, m.uid "
-		"FROM text_pending p JOIN messages m ON m.id = p.id "
+		"FROM text_pending p CROSS JOIN messages m ON m.id = p.id "
 		"ORDER BY p.id LIMIT ?1",
 	[SQ_TEXT_PENDING_DEL] = "DELETE FROM text_pending WHERE id = ?1",
 	/* packs (schema step 8) */
@@ -164,9 +164,13 @@ static const char *const sq_sql[SQ_STMT_COUNT] = {
 		"(SELECT 1 FROM messages m WHERE m.pack = u.pack)",
 	[SQ_PACK_UNREF_CLEAR] = "DELETE FROM pack_unref",
 	[SQ_PACK_REFERENCED] = "SELECT 1 FROM messages WHERE pack = ?1 LIMIT 1",
+	/* Driven from text_pending (CROSS JOIN): a plain join let the
+	 * planner scan every message of the store, at each change check. A
+	 * listed message always has its row (the trigger), so the store's
+	 * count is the list's. */
 	[SQ_TEXT_PENDING_COUNT] = "SELECT COUNT(*) FROM text_pending p "
-		"JOIN messages m ON m.id = p.id "
-		"WHERE ?1 = 0 OR m.mailbox_id = ?1",
+		"CROSS JOIN messages m ON m.id = p.id WHERE m.mailbox_id = ?1",
+	[SQ_TEXT_PENDING_COUNT_ALL] = "SELECT COUNT(*) FROM text_pending",
 };
 
 /* Schema migrations, applied in order, each in its own transaction with
