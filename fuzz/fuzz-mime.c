@@ -3,7 +3,8 @@
  * Beyond "no crash", it checks mime.h's promises: ENVELOPE, BODYSTRUCTURE
  * and BODY are one well-formed IMAP list each (strings, literals, NIL,
  * numbers), every output is a NUL-free C string within its cap, and the
- * section map stays inside the message. */
+ * section map stays inside the message. mime_parse_no_text (what an
+ * import files with) must give the same caches and preview, no text. */
 #include "mime/mime.h"
 #include "mime/test-imap-syntax.h"
 #include <stdint.h>
@@ -46,6 +47,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					p->msg_body_offset + p->msg_body_size > size)))
 			__builtin_trap();
 	}
+	struct mime_result nt;
+	if (mime_parse_no_text(data, size, &nt, &err) == 0) {
+		if (strcmp((const char *)nt.envelope.data, (const char *)r.envelope.data) != 0 ||
+		    strcmp((const char *)nt.bodystructure.data, (const char *)r.bodystructure.data) != 0 ||
+		    strcmp((const char *)nt.preview.data, (const char *)r.preview.data) != 0 ||
+		    nt.fulltext.len != 0 || nt.nparts != r.nparts)
+			__builtin_trap();
+	}
+	mime_result_free(&nt);
 	mime_result_free(&r);
 	return 0;
 }

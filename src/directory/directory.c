@@ -6,6 +6,7 @@
 #include "directory/directory-private.h"
 #include "directory/address.h"
 #include "directory/sqlitedb.h"
+#include "lib/buffer.h"
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -391,15 +392,6 @@ static int new_store_id(struct directory *d, char *out, size_t outlen,
 	return fail(error_r, "could not find an unused store id");
 }
 
-static int copy_out(char *out, size_t outlen, const char *s)
-{
-	size_t len = strlen(s);
-	if (len >= outlen)
-		return -1;
-	memcpy(out, s, len + 1);
-	return 0;
-}
-
 int directory_user_add(struct directory *d, const char *address,
 		       char *store_id_out, size_t outlen, const char **error_r)
 {
@@ -424,7 +416,7 @@ int directory_user_add(struct directory *d, const char *address,
 		ret = write_stmt(d, ST_USER_ADD, addr, dom, sid, 4, error_r);
 	if (finish_tx(d, ret, error_r) < 0)
 		return -1;
-	(void)copy_out(store_id_out, outlen, sid);
+	(void)str_copy(store_id_out, outlen, sid);
 	return 0;
 }
 
@@ -465,7 +457,7 @@ static int user_get(struct directory *d, const char *addr, char *out,
 	int rc = sqlite3_step(st), ret;
 	if (rc == SQLITE_ROW) {
 		const char *sid = (const char *)sqlite3_column_text(st, 0);
-		ret = sid != NULL && copy_out(out, outlen, sid) == 0 ? 1 :
+		ret = sid != NULL && str_copy(out, outlen, sid) == 0 ? 1 :
 			fail(error_r, "store id does not fit the buffer");
 	} else {
 		ret = rc == SQLITE_DONE ? 0 : db_fail(d, error_r);

@@ -127,3 +127,12 @@ int buffer_cstr(struct buffer *b, const char **s_r)
 	*s_r = (const char *)b->data;
 	return 0;
 }
+
+int str_copy(char *dst, size_t size, const char *src)
+{
+	size_t n = strlen(src);
+	if (n >= size)
+		return -1;
+	memcpy(dst, src, n + 1);
+	return 0;
+}

@@ -32,4 +32,8 @@ void buffer_reset(struct buffer *b);
 /* NUL-terminate without counting it in len; -1 if the cap forbids. */
 int buffer_cstr(struct buffer *b, const char **s_r);
 
+/* Copies the C string src into dst (size octets) whole, or returns -1
+ * leaving dst unchanged when it does not fit: never a cut string. */
+int str_copy(char *dst, size_t size, const char *src);
+
 #endif

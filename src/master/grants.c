@@ -1,6 +1,7 @@
 /* grants.c: see grants.h. */
 #include "master/grants.h"
 #include "directory/directory.h"
+#include "lib/buffer.h"
 #include "lib/log.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,15 +13,6 @@ static int fail(const char **error_r, const char *msg)
 	return -1;
 }
 
-static int copy(char *dst, size_t len, const char *src)
-{
-	size_t n = strlen(src);
-	if (n >= len)
-		return -1;
-	memcpy(dst, src, n + 1);
-	return 0;
-}
-
 static int load_cb(void *ctx, const struct directory_grant *g)
 {
 	struct grant_set *gs = ctx;
@@ -30,11 +22,11 @@ static int load_cb(void *ctx, const struct directory_grant *g)
 		return 0;
 	}
 	struct grant *x = &gs->v[gs->n];
-	if (copy(x->owner, sizeof(x->owner), g->owner) < 0 ||
-	    copy(x->grantee, sizeof(x->grantee), g->grantee) < 0 ||
-	    copy(x->store, sizeof(x->store), g->owner_store) < 0 ||
-	    copy(x->mailbox, sizeof(x->mailbox), g->mailbox) < 0 ||
-	    copy(x->rights, sizeof(x->rights), g->rights) < 0)
+	if (str_copy(x->owner, sizeof(x->owner), g->owner) < 0 ||
+	    str_copy(x->grantee, sizeof(x->grantee), g->grantee) < 0 ||
+	    str_copy(x->store, sizeof(x->store), g->owner_store) < 0 ||
+	    str_copy(x->mailbox, sizeof(x->mailbox), g->mailbox) < 0 ||
+	    str_copy(x->rights, sizeof(x->rights), g->rights) < 0)
 		return 0;
 	/* one more owner store than a worker may hold: leave this one out */
 	const char *ids[RD_MAX_SHARED_STORES + 1];
@@ -145,8 +137,8 @@ static int acl_cb(void *ctx, const struct directory_grant *g)
 		return 0;
 	}
 	struct grant *x = &l->v[l->n];
-	if (copy(x->grantee, sizeof(x->grantee), g->grantee) == 0 &&
-	    copy(x->rights, sizeof(x->rights), g->rights) == 0)
+	if (str_copy(x->grantee, sizeof(x->grantee), g->grantee) == 0 &&
+	    str_copy(x->rights, sizeof(x->rights), g->rights) == 0)
 		l->n++;
 	return 0;
 }

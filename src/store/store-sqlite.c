@@ -845,26 +845,74 @@ static int blob_referenced(void *ctx, const char *id, const char **error_r)
 /* What one kind of noted name (blob_unref: files in blobs/; pack_unref:
  * packs) needs for its collection: the three statements and how to
  * remove the file a row of the "dead" statement names. */
+/* The directories a collection removed entries from: blobs/xx by xx, and
+ * packs/. Synced before the notes are cleared. */
+struct gc_dirs {
+	uint8_t xx[256 / 8];
+	bool packs;
+};
+
 struct gc_kind {
 	enum sq_stmt any, dead, clear;
 	const char *what;
 	/* 0 removed (or not ours: passed over, *counted false), -1 failed */
-	int (*drop)(struct store_sqlite *s, sqlite3_stmt *row, bool *counted);
+	int (*drop)(struct store_sqlite *s, sqlite3_stmt *row, bool *counted,
+		    struct gc_dirs *dirs);
 };
 
-static int drop_blob(struct store_sqlite *s, sqlite3_stmt *row, bool *counted)
+static unsigned hex_val(char c)
+{
+	return c <= '9' ? (unsigned)(c - '0') : (unsigned)(c - 'a' + 10);
+}
+
+static int drop_blob(struct store_sqlite *s, sqlite3_stmt *row, bool *counted,
+		     struct gc_dirs *dirs)
 {
 	const char *id = (const char *)sqlite3_column_text(row, 0);
 	/* a name that is not a blob id was never written by us */
 	*counted = id != NULL && fs_blob_id_valid(id);
-	return *counted ? fs_blob_unlink(s->blobs_fd, id) : 0;
+	if (!*counted)
+		return 0;
+	unsigned xx = hex_val(id[0]) << 4 | hex_val(id[1]);
+	dirs->xx[xx / 8] |= (uint8_t)(1u << (xx % 8));
+	return fs_blob_unlink(s->blobs_fd, id);
 }
 
-static int drop_pack(struct store_sqlite *s, sqlite3_stmt *row, bool *counted)
+static int drop_pack(struct store_sqlite *s, sqlite3_stmt *row, bool *counted,
+		     struct gc_dirs *dirs)
 {
 	int64_t pack = sqlite3_column_int64(row, 0);
 	*counted = pack > 0;      /* no pack we wrote has another id */
+	dirs->packs |= *counted;
 	return *counted ? fs_pack_unlink(s->dir_fd, pack) : 0;
+}
+
+/* The removals made durable: without this a power loss could bring an
+ * unlinked file back as an orphan (harmless, but only the walk at a
+ * lonely worker's exit would take it again). */
+static int gc_sync_dirs(struct store_sqlite *s, const struct gc_dirs *dirs,
+			const char **error_r)
+{
+	char name[8];
+	for (unsigned xx = 0; xx < 256; xx++) {
+		if ((dirs->xx[xx / 8] & (1u << (xx % 8))) == 0)
+			continue;
+		snprintf(name, sizeof(name), "%02x", xx);
+		int fd = fs_open_beneath(s->blobs_fd, name, O_RDONLY | O_DIRECTORY, 0);
+		int r = fd >= 0 ? fs_fsync_dir(fd, error_r) : 0;   /* gone: nothing to sync */
+		if (fd >= 0)
+			close(fd);
+		if (r < 0)
+			return -1;
+	}
+	if (dirs->packs) {
+		int fd = fs_open_beneath(s->dir_fd, FS_PACKS_DIR, O_RDONLY | O_DIRECTORY, 0);
+		int r = fd >= 0 ? fs_fsync_dir(fd, error_r) : 0;
+		if (fd >= 0)
+			close(fd);
+		return r;
+	}
+	return 0;
 }
 
 static const struct gc_kind gc_blobs = { SQ_UNREF_ANY, SQ_UNREF_DEAD, SQ_UNREF_CLEAR,
@@ -881,6 +929,7 @@ static int gc_unref(struct store_sqlite *s, const struct gc_kind *k, unsigned *r
 		    const char **error_r)
 {
 	sqlite3_stmt *st = sq_stmt(s, k->any, error_r);
+	struct gc_dirs dirs = { .packs = false };
 	bool counted;
 	int rc;
 
@@ -897,7 +946,7 @@ static int gc_unref(struct store_sqlite *s, const struct gc_kind *k, unsigned *r
 	if ((st = sq_stmt(s, k->dead, error_r)) == NULL)
 		goto fail;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (k->drop(s, st, &counted) < 0) {
+		if (k->drop(s, st, &counted, &dirs) < 0) {
 			sqlite3_reset(st);
 			*error_r = "cannot remove the file of a removed message";
 			goto fail;
@@ -911,7 +960,8 @@ static int gc_unref(struct store_sqlite *s, const struct gc_kind *k, unsigned *r
 	}
 	/* a crash before this commit leaves the names: unlinking one again
 	 * finds it gone, which is fine */
-	if ((st = sq_stmt(s, k->clear, error_r)) == NULL ||
+	if (gc_sync_dirs(s, &dirs, error_r) < 0 ||
+	    (st = sq_stmt(s, k->clear, error_r)) == NULL ||
 	    sq_exec_stmt(s, st, k->what, error_r) != STORE_OK)
 		goto fail;
 	return sq_commit(s, error_r);
