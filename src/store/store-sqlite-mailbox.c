@@ -153,6 +153,7 @@ int sq_mailbox_state(struct store *store, const char *name,
 		st_r->uidvalidity = (uint32_t)sqlite3_column_int64(st, 1);
 		st_r->uidnext = (uint32_t)sqlite3_column_int64(st, 2);
 		st_r->highestmodseq = (uint64_t)sqlite3_column_int64(st, 3);
+		st_r->recent_uid = (uint32_t)sqlite3_column_int64(st, 4);
 	}
 	return sq_row_result(s, st, rc, "no such mailbox", "mailbox state", error_r);
 }

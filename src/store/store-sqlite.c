@@ -130,8 +130,8 @@ static const char *const sq_sql[SQ_STMT_COUNT] = {
 	[SQ_VERSION_GET] = "SELECT COALESCE(MAX(version), 0) FROM schema_version",
 	[SQ_VERSION_SET] = "INSERT INTO schema_version(version) VALUES(?1)",
 	/* the mailbox row alone: what a session checks before each reply */
-	[SQ_MAILBOX_STATE] = "SELECT id, uidvalidity, uidnext, highestmodseq "
-		"FROM mailboxes WHERE name = ?1",
+	[SQ_MAILBOX_STATE] = "SELECT id, uidvalidity, uidnext, highestmodseq, "
+		"recent_uid FROM mailboxes WHERE name = ?1",
 	/* through the (mailbox_id, modseq) index: what changed since */
 	[SQ_MSG_CHANGED] = MSG_COLUMNS "WHERE mailbox_id = ?1 AND modseq > ?2 "
 		"ORDER BY uid",

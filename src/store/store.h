@@ -97,6 +97,7 @@ struct store_mailbox_state {
 	uint32_t uidvalidity;
 	uint32_t uidnext;
 	uint64_t highestmodseq;
+	uint32_t recent_uid;       /* highest UID claimed as \Recent */
 };
 
 struct store_mailbox_info {

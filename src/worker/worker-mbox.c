@@ -246,7 +246,9 @@ static void qresync_report(struct session *s, const struct qresync_params *q)
 int mbox_select(struct session *s, const char *name, bool readonly,
 		const struct qresync_params *q, const char **error_r)
 {
-	struct store_mailbox_info info;
+	/* the row alone (store_mailbox_get would count every message for
+	 * STATUS: a second pass over the mailbox on every SELECT) */
+	struct store_mailbox_state info;
 	struct uidlist l;
 	if (s->sel != NULL)   /* RFC 7162 3.2.11 (and RFC 9051): say where one ends */
 		out(s, "* OK [CLOSED] Previous mailbox closed\r\n");
@@ -263,7 +265,7 @@ int mbox_select(struct session *s, const char *name, bool readonly,
 	if (!mbref_may(ref.grant, 's') && !mbref_may(ref.grant, 'w') &&
 	    !mbref_may(ref.grant, 't') && !mbref_may(ref.grant, 'e'))
 		readonly = true;
-	r = store_mailbox_get(ref.store, ref.name, &info, error_r);
+	r = store_mailbox_state(ref.store, ref.name, &info, error_r);
 	if (r != STORE_OK)
 		return r;
 	struct selected *sel = calloc(1, sizeof(*sel));
@@ -310,7 +312,8 @@ int mbox_select(struct session *s, const char *name, bool readonly,
 	} else {
 		/* EXAMINE changes nothing: what no session claimed yet is
 		 * recent for it, without claiming */
-		if (readonly && info.recent > 0)
+		if (readonly && info.recent_uid < UINT32_MAX &&
+		    lower_bound(sel, info.recent_uid + 1) < sel->count)
 			sel->recent[sel->nrecent++] = (struct imap_range){
 				info.recent_uid + 1, info.uidnext > 1 ? info.uidnext - 1 : 1 };
 		out(s, "* %zu EXISTS\r\n* %zu RECENT\r\n", sel->count, recent_update(s));
