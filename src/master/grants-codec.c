@@ -109,3 +109,32 @@ int grants_decode(struct ipc_reader *r, struct grant_set *gs, const char **error
 	*gs = ng;
 	return 0;
 }
+
+int acl_list_encode(const struct acl_entry *v, size_t n, struct ipc_msg *msg)
+{
+	if (n > RD_MAX_GRANTS)
+		return -1;
+	int r = ipc_put_u32(msg, (uint32_t)n);
+	for (size_t i = 0; r == 0 && i < n; i++)
+		r = ipc_put_str(msg, v[i].grantee) | ipc_put_str(msg, v[i].rights);
+	return r < 0 ? -1 : 0;
+}
+
+int acl_list_decode(struct ipc_reader *r, struct acl_entry *v, size_t *n_r,
+		    const char **error_r)
+{
+	uint32_t n = 0;
+	*n_r = 0;
+	if (ipc_get_u32(r, &n, error_r) < 0)
+		return -1;
+	if (n > RD_MAX_GRANTS)
+		return fail(error_r, "too many grants in an access list");
+	for (uint32_t i = 0; i < n; i++)
+		if (ipc_get_str(r, v[i].grantee, sizeof(v[i].grantee), error_r) < 0 ||
+		    ipc_get_str(r, v[i].rights, sizeof(v[i].rights), error_r) < 0)
+			return -1;
+	if (ipc_end(r, error_r) < 0)
+		return -1;
+	*n_r = n;
+	return 0;
+}

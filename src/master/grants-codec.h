@@ -53,4 +53,18 @@ bool grants_has_owner(const struct grant_set *gs, const char *owner);
 int grants_encode(const struct grant_set *gs, struct ipc_msg *msg);
 int grants_decode(struct ipc_reader *r, struct grant_set *gs, const char **error_r);
 
+/* One line of a GETACL answer: who holds which rights on the mailbox. */
+struct acl_entry {
+	char grantee[RD_MAX_ADDRESS + 1];
+	char rights[RD_RIGHTS_BUF];
+};
+/* IPC_ACL_LIST_RESULT's list, after its status (0) and text: u32 n (at
+ * most RD_MAX_GRANTS), n x (str grantee, str rights), nothing after.
+ * Master encodes, the worker decodes (bytes from across a privilege
+ * boundary: capped, all-or-nothing). decode fills v (RD_MAX_GRANTS
+ * entries, the caller's) and *n_r; on error *n_r is 0. */
+int acl_list_encode(const struct acl_entry *v, size_t n, struct ipc_msg *msg);
+int acl_list_decode(struct ipc_reader *r, struct acl_entry *v, size_t *n_r,
+		    const char **error_r);
+
 #endif

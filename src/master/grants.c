@@ -123,7 +123,7 @@ int grants_apply_request(const char *data_dir, const char *principal, const char
 
 struct acl_list {
 	const char *mailbox;
-	struct grant *v;   /* grantee and rights used */
+	struct acl_entry *v;
 	size_t n;
 };
 
@@ -136,7 +136,7 @@ static int acl_cb(void *ctx, const struct directory_grant *g)
 		log_error("acl_list_capped", "owner", g->owner, "mailbox", g->mailbox);
 		return 0;
 	}
-	struct grant *x = &l->v[l->n];
+	struct acl_entry *x = &l->v[l->n];
 	if (str_copy(x->grantee, sizeof(x->grantee), g->grantee) == 0 &&
 	    str_copy(x->rights, sizeof(x->rights), g->rights) == 0)
 		l->n++;
@@ -164,12 +164,9 @@ int grants_acl_list(const char *data_dir, const char *principal, const char *own
 	else
 		r = 0;
 	directory_close(&d);
-	if (r == 0) {
-		ipc_put_u32(msg, (uint32_t)l.n);
-		for (size_t i = 0; i < l.n; i++) {
-			ipc_put_str(msg, l.v[i].grantee);
-			ipc_put_str(msg, l.v[i].rights);
-		}
+	if (r == 0 && acl_list_encode(l.v, l.n, msg) < 0) {
+		*reply_r = "[SERVERBUG] Access list too long";
+		r = -1;
 	}
 	free(l.v);
 	return r;

@@ -1,5 +1,6 @@
 /* Tests for the IPC_WORKER_GRANTS codec: round trips, every truncation of
- * a valid payload, and the caps (grant count, each string's length). */
+ * a valid payload, and the caps (grant count, each string's length); and
+ * the same for the GETACL list of IPC_ACL_LIST_RESULT. */
 #include "master/grants-codec.h"
 #include "lib/test.h"
 #include <stdint.h>
@@ -255,6 +256,64 @@ static void helpers(void)
 	CHECK(empty(&gs), "grants_free empties the set");
 }
 
+/* The GETACL list: a round trip at 0, 1 and the cap with the longest
+ * strings; every truncation and a trailing octet refused; one entry over
+ * the cap, and a string too long for its field, refused. */
+static void acl_list(void)
+{
+	static struct acl_entry v[RD_MAX_GRANTS + 1], got[RD_MAX_GRANTS];
+	const char *err;
+	size_t n;
+	for (size_t i = 0; i <= RD_MAX_GRANTS; i++) {
+		snprintf(v[i].grantee, sizeof(v[i].grantee), "user%zu@example.test", i);
+		snprintf(v[i].rights, sizeof(v[i].rights), "%s", i % 2 ? "lr" : "lrswipkxtea");
+	}
+	memset(v[RD_MAX_GRANTS - 1].grantee, 'g', sizeof(v[0].grantee) - 1);
+	memset(v[RD_MAX_GRANTS - 1].rights, 'r', sizeof(v[0].rights) - 1);
+	size_t sizes[] = { 0, 1, RD_MAX_GRANTS };
+	for (size_t k = 0; k < 3; k++) {
+		struct ipc_msg m;
+		ipc_msg_init(&m, IPC_ACL_LIST_RESULT, 1);
+		CHECK(acl_list_encode(v + RD_MAX_GRANTS - sizes[k], sizes[k], &m) == 0,
+		      "acl list: encode %zu", sizes[k]);
+		struct ipc_reader r = { .p = m.payload.data, .len = m.payload.len, .off = 0 };
+		bool ok = acl_list_decode(&r, got, &n, &err) == 0 && n == sizes[k];
+		for (size_t i = 0; ok && i < n; i++)
+			ok = strcmp(got[i].grantee, v[RD_MAX_GRANTS - sizes[k] + i].grantee) == 0 &&
+			     strcmp(got[i].rights, v[RD_MAX_GRANTS - sizes[k] + i].rights) == 0;
+		CHECK(ok, "acl list: %zu entries round trip", sizes[k]);
+		bool refused = true;
+		for (size_t len = 0; len < m.payload.len; len++) {
+			struct ipc_reader t = { .p = m.payload.data, .len = len, .off = 0 };
+			refused &= acl_list_decode(&t, got, &n, &err) < 0 && n == 0;
+		}
+		CHECK(refused, "acl list: every truncation of %zu entries refused", sizes[k]);
+		(void)buffer_append_u8(&m.payload, 0);
+		struct ipc_reader t = { .p = m.payload.data, .len = m.payload.len, .off = 0 };
+		CHECK(acl_list_decode(&t, got, &n, &err) < 0 && n == 0,
+		      "acl list: a trailing octet refused");
+		ipc_msg_free(&m);
+	}
+	struct ipc_msg m;
+	ipc_msg_init(&m, IPC_ACL_LIST_RESULT, 1);
+	CHECK(acl_list_encode(v, RD_MAX_GRANTS + 1, &m) < 0, "acl list: encode over the cap refused");
+	(void)ipc_put_u32(&m, RD_MAX_GRANTS + 1);
+	for (size_t i = 0; i <= RD_MAX_GRANTS; i++)
+		(void)(ipc_put_str(&m, v[i].grantee) | ipc_put_str(&m, v[i].rights));
+	struct ipc_reader r = { .p = m.payload.data, .len = m.payload.len, .off = 0 };
+	CHECK(acl_list_decode(&r, got, &n, &err) < 0 && n == 0, "acl list: decode over the cap refused");
+	ipc_msg_free(&m);
+	char longer[sizeof(v[0].grantee) + 1];
+	memset(longer, 'x', sizeof(longer) - 1);
+	longer[sizeof(longer) - 1] = '\0';
+	ipc_msg_init(&m, IPC_ACL_LIST_RESULT, 1);
+	(void)(ipc_put_u32(&m, 1) | ipc_put_str(&m, longer) | ipc_put_str(&m, "lr"));
+	struct ipc_reader r2 = { .p = m.payload.data, .len = m.payload.len, .off = 0 };
+	CHECK(acl_list_decode(&r2, got, &n, &err) < 0 && n == 0,
+	      "acl list: a grantee longer than its field refused");
+	ipc_msg_free(&m);
+}
+
 int main(void)
 {
 	round_trip(0);
@@ -263,5 +322,6 @@ int main(void)
 	largest();
 	caps();
 	helpers();
+	acl_list();
 	return TEST_DONE();
 }

@@ -294,28 +294,24 @@ int acl_list_result(struct session *s, uint32_t status, const char *text,
 		    struct ipc_reader *r, const char **error_r)
 {
 	struct buffer b;
-	uint32_t n = 0;
+	size_t n = 0;
 	int ret = 0;
+	struct acl_entry *v = status == 0 ? calloc(RD_MAX_GRANTS, sizeof(*v)) : NULL;
 	buffer_init(&b, RD_IMAP_MAX_LINE * 4);
-	if (status == 0 && (ipc_get_u32(r, &n, error_r) < 0 || n > RD_MAX_GRANTS)) {
-		if (n > RD_MAX_GRANTS)
-			*error_r = "too many grants in an access list";
+	if (status == 0 && (v == NULL || acl_list_decode(r, v, &n, error_r) < 0)) {
+		if (v == NULL)
+			*error_r = "out of memory";
 		ret = -1;
 	}
+	if (status != 0 && ipc_end(r, error_r) < 0)
+		ret = -1;
 	(void)buffer_printf(&b, "%s", s->acl_line ? s->acl_line : "");
-	for (uint32_t i = 0; ret == 0 && status == 0 && i < n; i++) {
-		char who[RD_MAX_ADDRESS + 1], rights[RD_RIGHTS_BUF];
-		if (ipc_get_str(r, who, sizeof(who), error_r) < 0 ||
-		    ipc_get_str(r, rights, sizeof(rights), error_r) < 0) {
-			ret = -1;
-			break;
-		}
+	for (size_t i = 0; ret == 0 && i < n; i++) {
 		(void)buffer_printf(&b, " ");
-		(void)imap_write_cstring(&b, who);
-		(void)buffer_printf(&b, " %s", rights);
+		(void)imap_write_cstring(&b, v[i].grantee);
+		(void)buffer_printf(&b, " %s", v[i].rights);
 	}
-	if (ret == 0 && ipc_end(r, error_r) < 0)
-		ret = -1;
+	free(v);
 	free(s->acl_line);
 	s->acl_line = NULL;
 	s->acl_req = 0;
