@@ -49,7 +49,8 @@ static char *message_text(struct store *st, const struct store_text_pending *p)
 	return copy;
 }
 
-int indexer_step(struct store *st, size_t max, size_t *done_r, const char **error_r)
+int indexer_step(struct store *st, int64_t mailbox_id, size_t max, size_t *done_r,
+		 const char **error_r)
 {
 	struct store_text_pending pend[RD_STORE_MAX_TEXT_BATCH];
 	struct store_text_add add[RD_STORE_MAX_TEXT_BATCH];
@@ -57,7 +58,7 @@ int indexer_step(struct store *st, size_t max, size_t *done_r, const char **erro
 	*done_r = 0;
 	if (max == 0 || max > RD_STORE_MAX_TEXT_BATCH)
 		max = RD_STORE_MAX_TEXT_BATCH;
-	if (store_text_pending(st, max, pend, &n, error_r) != STORE_OK)
+	if (store_text_pending(st, mailbox_id, max, pend, &n, error_r) != STORE_OK)
 		return -1;
 	if (n == 0)
 		return 0;
@@ -87,7 +88,7 @@ int indexer_catch_up(struct store *st, int64_t mailbox_id, size_t *done_r,
 			return -1;
 		if (waiting == 0)
 			return 0;
-		int r = indexer_step(st, RD_STORE_MAX_TEXT_BATCH, &done, error_r);
+		int r = indexer_step(st, mailbox_id, RD_STORE_MAX_TEXT_BATCH, &done, error_r);
 		if (r < 0)
 			return -1;
 		*done_r += done;

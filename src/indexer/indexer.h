@@ -15,11 +15,14 @@
 #include <stddef.h>
 
 /* Indexes up to max (1..RD_STORE_MAX_TEXT_BATCH) waiting messages of the
- * store, oldest first, in one store transaction. *done_r is how many it
+ * mailbox (0: of the whole store), oldest first, in one store
+ * transaction. A SEARCH reads only the mailbox it searches: a grantee's
+ * worker never opens the owner's other mail to index it. *done_r is how many it
  * took off the list. Returns 1 when messages may still wait, 0 when none
  * do, -1 with *error_r on failure. A message that cannot be read is
  * taken off the list without text (it would fail again each turn). */
-int indexer_step(struct store *st, size_t max, size_t *done_r, const char **error_r);
+int indexer_step(struct store *st, int64_t mailbox_id, size_t max, size_t *done_r,
+		 const char **error_r);
 
 /* Steps until no message of the mailbox (0: of the store) waits. What a
  * SEARCH on the index calls first. *done_r as above, summed. */

@@ -108,11 +108,15 @@ static void test_later_then_found(void)
 	store_uids_free(&gone);
 	CHECK(waiting(s, inbox) == 1 && waiting(s, 0) == 2, "an expunged message waits no more");
 
-	CHECK(indexer_step(s, 1, &done, &err) == 1 && done == 1, "a step of one does one");
+	CHECK(indexer_step(s, arch, 1, &done, &err) == 1 && done == 1, "a step of one does one");
 	CHECK(waiting(s, 0) == 1, "one left");
+	CHECK(waiting(s, arch) == 0 && waiting(s, inbox) == 1,
+	      "a step in Archive took Archive's, not INBOX's older one");
+	CHECK(indexer_catch_up(s, arch, &done, &err) == 0 && done == 0 && waiting(s, inbox) == 1,
+	      "catching up a mailbox with nothing waiting reads no other mailbox");
 	CHECK(indexer_catch_up(s, 0, &done, &err) == 0 && done == 1, "catch up does the rest");
 	CHECK(waiting(s, 0) == 0, "nothing waits");
-	CHECK(indexer_step(s, 0, &done, &err) == 0 && done == 0, "a step with nothing to do");
+	CHECK(indexer_step(s, 0, 0, &done, &err) == 0 && done == 0, "a step with nothing to do");
 	CHECK(strcmp(found(s, inbox, STORE_TEXT_ALL, "zanzibar"), "1") == 0, "found in INBOX");
 	CHECK(strcmp(found(s, arch, STORE_TEXT_ALL, "ZANZIBAR"), "1") == 0, "and its copy");
 	CHECK(strcmp(found(s, inbox, STORE_TEXT_BODY, "quarterly"), "") == 0,
@@ -137,7 +141,7 @@ static void test_many(void)
 	}
 	CHECK(waiting(s, inbox) == n, "all wait");
 	int r;
-	while ((r = indexer_step(s, RD_STORE_MAX_TEXT_BATCH, &done, &err)) == 1 && turns < 10) {
+	while ((r = indexer_step(s, 0, RD_STORE_MAX_TEXT_BATCH, &done, &err)) == 1 && turns < 10) {
 		total += done;
 		turns++;
 	}

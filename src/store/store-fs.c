@@ -393,6 +393,11 @@ static int blob_rel(const char *id, char *rel)
 	return 0;
 }
 
+unsigned fs_blob_fanout(const char *id)
+{
+	return hex_digit(id[0]) << 4 | hex_digit(id[1]);
+}
+
 int fs_blob_open(int blobs_fd, const char *id)
 {
 	char rel[STORE_BLOB_ID_LEN + 2];
@@ -481,6 +486,22 @@ struct gc_ctx {
 	unsigned removed;
 };
 
+/* The walks' common step: the entry goes when no row names it (ref 0). */
+static int unlink_unreferenced(int dir_fd, const char *name, int ref, unsigned *removed,
+			       const char **error_r)
+{
+	if (ref < 0)
+		return -1;
+	if (ref == 0) {
+		if (unlinkat(dir_fd, name, 0) < 0 && errno != ENOENT) {
+			*error_r = "cannot remove an unreferenced file";
+			return -1;
+		}
+		(*removed)++;
+	}
+	return 0;
+}
+
 static int gc_one(int dir_fd, const char *name, void *ctx,
 		  const char **error_r)
 {
@@ -498,16 +519,7 @@ static int gc_one(int dir_fd, const char *name, void *ctx,
 	if (!fs_blob_id_valid(id))
 		return 0;
 	ref = gc->referenced(gc->ctx, id, error_r);
-	if (ref < 0)
-		return -1;
-	if (ref == 0) {
-		if (unlinkat(dir_fd, name, 0) < 0 && errno != ENOENT) {
-			*error_r = "cannot remove unreferenced blob";
-			return -1;
-		}
-		gc->removed++;
-	}
-	return 0;
+	return unlink_unreferenced(dir_fd, name, ref, &gc->removed, error_r);
 }
 
 int fs_blob_gc(int blobs_fd, fs_blob_referenced_fn *referenced, void *ctx,
@@ -645,30 +657,42 @@ out:
 	return ret;
 }
 
-int fs_pack_open(int dir_fd, int64_t pack)
+#define PACK_REL_LEN (sizeof(FS_PACKS_DIR) + FS_PACK_NAME_LEN + 1)
+
+/* packs/<name> of a valid id, into rel (PACK_REL_LEN). */
+static int pack_rel(int64_t pack, char *rel)
 {
-	char rel[sizeof(FS_PACKS_DIR) + FS_PACK_NAME_LEN + 1];
 	if (pack <= 0) {
 		errno = EINVAL;
 		return -1;
 	}
 	memcpy(rel, FS_PACKS_DIR "/", sizeof(FS_PACKS_DIR));
 	fs_pack_name(pack, rel + sizeof(FS_PACKS_DIR));
-	return fs_open_beneath(dir_fd, rel, O_RDONLY, 0);
+	return 0;
+}
+
+int fs_pack_open(int dir_fd, int64_t pack)
+{
+	char rel[PACK_REL_LEN];
+	return pack_rel(pack, rel) < 0 ? -1 : fs_open_beneath(dir_fd, rel, O_RDONLY, 0);
 }
 
 int fs_pack_unlink(int dir_fd, int64_t pack)
 {
-	char rel[sizeof(FS_PACKS_DIR) + FS_PACK_NAME_LEN + 1];
-	if (pack <= 0) {
-		errno = EINVAL;
-		return -1;
-	}
-	memcpy(rel, FS_PACKS_DIR "/", sizeof(FS_PACKS_DIR));
-	fs_pack_name(pack, rel + sizeof(FS_PACKS_DIR));
-	if (unlinkat(dir_fd, rel, 0) < 0 && errno != ENOENT)
+	char rel[PACK_REL_LEN];
+	if (pack_rel(pack, rel) < 0 || (unlinkat(dir_fd, rel, 0) < 0 && errno != ENOENT))
 		return -1;
 	return 0;
+}
+
+int fs_sync_subdir(int parent_fd, const char *name, const char **error_r)
+{
+	int fd = fs_open_beneath(parent_fd, name, O_RDONLY | O_DIRECTORY, 0);
+	if (fd < 0)
+		return 0;          /* gone: nothing left to make durable */
+	int r = fs_fsync_dir(fd, error_r);
+	close(fd);
+	return r;
 }
 
 struct pack_gc_ctx {
@@ -683,17 +707,8 @@ static int pack_gc_one(int dir_fd, const char *name, void *ctx, const char **err
 	int64_t pack = pack_from_name(name);
 	if (pack < 0)
 		return 0;      /* not ours: left for a human */
-	int ref = gc->referenced(gc->ctx, pack, error_r);
-	if (ref < 0)
-		return -1;
-	if (ref == 0) {
-		if (unlinkat(dir_fd, name, 0) < 0 && errno != ENOENT) {
-			*error_r = "cannot remove unreferenced pack";
-			return -1;
-		}
-		gc->removed++;
-	}
-	return 0;
+	return unlink_unreferenced(dir_fd, name, gc->referenced(gc->ctx, pack, error_r),
+				   &gc->removed, error_r);
 }
 
 int fs_pack_gc(int dir_fd, fs_pack_referenced_fn *referenced, void *ctx,

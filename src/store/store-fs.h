@@ -50,6 +50,8 @@ struct fs_blob {
  * stay as unreferenced blobs for store_gc(). */
 int fs_blob_put_many(int blobs_fd, int tmp_fd, struct fs_blob *blobs, size_t n,
 		     const struct store_faults *faults, const char **error_r);
+/* The number (0..255) of the blobs/xx directory of a valid id. */
+unsigned fs_blob_fanout(const char *id);
 /* Read-only fd on blobs/xx/<id>, or -1 with errno. */
 int fs_blob_open(int blobs_fd, const char *id);
 /* Whether blobs/xx/<id> is there, a regular file of size octets. */
@@ -85,6 +87,8 @@ void fs_pack_name(int64_t pack, char name_r[FS_PACK_NAME_LEN + 1]);
 int fs_pack_put(int dir_fd, int tmp_fd, struct fs_blob *blobs, size_t n,
 		uint64_t *offsets_r, int64_t *pack_r, const struct store_faults *faults,
 		const char **error_r);
+/* fsync of the directory name beneath parent_fd; 0 also when it is gone. */
+int fs_sync_subdir(int parent_fd, const char *name, const char **error_r);
 /* Read-only fd on packs/<pack>, or -1 with errno. */
 int fs_pack_open(int dir_fd, int64_t pack);
 /* Unlink packs/<pack>; 0 also when it was already gone. */

@@ -268,15 +268,18 @@ int sq_expunged_since(struct store *store, int64_t mailbox_id, uint64_t modseq,
 
 /* ---- text filed later (schema step 8) ---- */
 
-int sq_text_pending(struct store *store, size_t max, struct store_text_pending *items_r,
-		    size_t *n_r, const char **error_r)
+int sq_text_pending(struct store *store, int64_t mailbox_id, size_t max,
+		    struct store_text_pending *items_r, size_t *n_r, const char **error_r)
 {
 	struct store_sqlite *s = (struct store_sqlite *)store;
-	sqlite3_stmt *st = sq_stmt(s, SQ_TEXT_PENDING_LIST, error_r);
+	sqlite3_stmt *st = sq_stmt(s, mailbox_id == 0 ? SQ_TEXT_PENDING_LIST :
+				   SQ_TEXT_PENDING_LIST_MAILBOX, error_r);
 	int rc;
 	if (st == NULL)
 		return STORE_ERROR;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)max);
+	if (mailbox_id != 0)
+		sqlite3_bind_int64(st, 2, mailbox_id);
 	while (*n_r < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		items_r[*n_r] = (struct store_text_pending){
 			.id = sqlite3_column_int64(st, 0),

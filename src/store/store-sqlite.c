@@ -157,6 +157,9 @@ static const char *const sq_sql[SQ_STMT_COUNT] = {
 	[SQ_TEXT_PENDING_LIST] = "SELECT p.id, m.mailbox_id, m.uid "
 		"FROM text_pending p CROSS JOIN messages m ON m.id = p.id "
 		"ORDER BY p.id LIMIT ?1",
+	[SQ_TEXT_PENDING_LIST_MAILBOX] = "SELECT p.id, m.mailbox_id, m.uid "
+		"FROM text_pending p CROSS JOIN messages m ON m.id = p.id "
+		"WHERE m.mailbox_id = ?2 ORDER BY p.id LIMIT ?1",
 	[SQ_TEXT_PENDING_DEL] = "DELETE FROM text_pending WHERE id = ?1",
 	/* packs (schema step 8) */
 	[SQ_PACK_UNREF_ANY] = "SELECT 1 FROM pack_unref LIMIT 1",
@@ -824,22 +827,28 @@ out_free:
 
 /* ---- garbage collection ---- */
 
-static int blob_referenced(void *ctx, const char *id, const char **error_r)
+/* A bound "SELECT 1 ... LIMIT 1": 1 a row, 0 none, -1 error. */
+static int row_exists(struct store_sqlite *s, sqlite3_stmt *st, const char *what,
+		      const char **error_r)
 {
-	struct store_sqlite *s = ctx;
-	sqlite3_stmt *st = sq_stmt(s, SQ_BLOB_REFERENCED, error_r);
-	int rc;
-
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
+	int rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (rc == SQLITE_ROW)
 		return 1;
 	if (rc == SQLITE_DONE)
 		return 0;
-	return sq_fail(s, "blob lookup", error_r);
+	return sq_fail(s, what, error_r);
+}
+
+static int blob_referenced(void *ctx, const char *id, const char **error_r)
+{
+	struct store_sqlite *s = ctx;
+	sqlite3_stmt *st = sq_stmt(s, SQ_BLOB_REFERENCED, error_r);
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	return row_exists(s, st, "blob lookup", error_r);
 }
 
 /* What one kind of noted name (blob_unref: files in blobs/; pack_unref:
@@ -860,11 +869,6 @@ struct gc_kind {
 		    struct gc_dirs *dirs);
 };
 
-static unsigned hex_val(char c)
-{
-	return c <= '9' ? (unsigned)(c - '0') : (unsigned)(c - 'a' + 10);
-}
-
 static int drop_blob(struct store_sqlite *s, sqlite3_stmt *row, bool *counted,
 		     struct gc_dirs *dirs)
 {
@@ -873,7 +877,7 @@ static int drop_blob(struct store_sqlite *s, sqlite3_stmt *row, bool *counted,
 	*counted = id != NULL && fs_blob_id_valid(id);
 	if (!*counted)
 		return 0;
-	unsigned xx = hex_val(id[0]) << 4 | hex_val(id[1]);
+	unsigned xx = fs_blob_fanout(id);
 	dirs->xx[xx / 8] |= (uint8_t)(1u << (xx % 8));
 	return fs_blob_unlink(s->blobs_fd, id);
 }
@@ -898,21 +902,10 @@ static int gc_sync_dirs(struct store_sqlite *s, const struct gc_dirs *dirs,
 		if ((dirs->xx[xx / 8] & (1u << (xx % 8))) == 0)
 			continue;
 		snprintf(name, sizeof(name), "%02x", xx);
-		int fd = fs_open_beneath(s->blobs_fd, name, O_RDONLY | O_DIRECTORY, 0);
-		int r = fd >= 0 ? fs_fsync_dir(fd, error_r) : 0;   /* gone: nothing to sync */
-		if (fd >= 0)
-			close(fd);
-		if (r < 0)
+		if (fs_sync_subdir(s->blobs_fd, name, error_r) < 0)
 			return -1;
 	}
-	if (dirs->packs) {
-		int fd = fs_open_beneath(s->dir_fd, FS_PACKS_DIR, O_RDONLY | O_DIRECTORY, 0);
-		int r = fd >= 0 ? fs_fsync_dir(fd, error_r) : 0;
-		if (fd >= 0)
-			close(fd);
-		return r;
-	}
-	return 0;
+	return dirs->packs ? fs_sync_subdir(s->dir_fd, FS_PACKS_DIR, error_r) : 0;
 }
 
 static const struct gc_kind gc_blobs = { SQ_UNREF_ANY, SQ_UNREF_DEAD, SQ_UNREF_CLEAR,
@@ -974,17 +967,10 @@ static int pack_referenced(void *ctx, int64_t pack, const char **error_r)
 {
 	struct store_sqlite *s = ctx;
 	sqlite3_stmt *st = sq_stmt(s, SQ_PACK_REFERENCED, error_r);
-	int rc;
 	if (st == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, pack);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
-		return 1;
-	if (rc == SQLITE_DONE)
-		return 0;
-	return sq_fail(s, "pack lookup", error_r);
+	return row_exists(s, st, "pack lookup", error_r);
 }
 
 static int sq_gc_removed(struct store *store, unsigned *removed_r, const char **error_r)

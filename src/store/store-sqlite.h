@@ -60,6 +60,7 @@ enum sq_stmt {
 	SQ_TEXT_PENDING_ADD,
 	SQ_TEXT_PENDING_COPY,
 	SQ_TEXT_PENDING_LIST,
+	SQ_TEXT_PENDING_LIST_MAILBOX,
 	SQ_TEXT_PENDING_DEL,
 	SQ_TEXT_PENDING_COUNT,
 	SQ_TEXT_PENDING_COUNT_ALL,
@@ -178,8 +179,8 @@ int sq_search_text(struct store *s, int64_t mailbox_id,
 		   enum store_text_part part, const char *needle,
 		   size_t needle_len, struct store_uids *uids_r,
 		   const char **error_r);
-int sq_text_pending(struct store *s, size_t max, struct store_text_pending *items_r,
-		    size_t *n_r, const char **error_r);
+int sq_text_pending(struct store *s, int64_t mailbox_id, size_t max,
+		    struct store_text_pending *items_r, size_t *n_r, const char **error_r);
 int sq_text_add(struct store *s, const struct store_text_add *items, size_t n,
 		const char **error_r);
 int sq_text_pending_count(struct store *s, int64_t mailbox_id, uint64_t *count_r,

@@ -181,15 +181,15 @@ int store_search_text(struct store *s, int64_t mailbox_id,
 				   uids_r, error_r);
 }
 
-int store_text_pending(struct store *s, size_t max, struct store_text_pending *items_r,
-		       size_t *n_r, const char **error_r)
+int store_text_pending(struct store *s, int64_t mailbox_id, size_t max,
+		       struct store_text_pending *items_r, size_t *n_r, const char **error_r)
 {
 	*n_r = 0;
 	if (max == 0 || max > RD_STORE_MAX_TEXT_BATCH) {
 		*error_r = "bad text batch size";
 		return STORE_INVALID;
 	}
-	return s->ops->text_pending(s, max, items_r, n_r, error_r);
+	return s->ops->text_pending(s, mailbox_id, max, items_r, n_r, error_r);
 }
 
 int store_text_add(struct store *s, const struct store_text_add *items, size_t n,

@@ -268,8 +268,9 @@ struct store_ops {
 			   enum store_text_part part, const char *needle,
 			   size_t needle_len, struct store_uids *uids_r,
 			   const char **error_r);
-	int (*text_pending)(struct store *s, size_t max, struct store_text_pending *items_r,
-			    size_t *n_r, const char **error_r);
+	int (*text_pending)(struct store *s, int64_t mailbox_id, size_t max,
+			    struct store_text_pending *items_r, size_t *n_r,
+			    const char **error_r);
 	int (*text_add)(struct store *s, const struct store_text_add *items, size_t n,
 			const char **error_r);
 	int (*text_pending_count)(struct store *s, int64_t mailbox_id, uint64_t *count_r,
@@ -419,10 +420,11 @@ int store_search_text(struct store *s, int64_t mailbox_id,
 		      enum store_text_part part, const char *needle,
 		      size_t needle_len, struct store_uids *uids_r,
 		      const char **error_r);
-/* Up to max (1..RD_STORE_MAX_TEXT_BATCH) messages waiting for their
- * text (appended with text_later), oldest first, into items_r. */
-int store_text_pending(struct store *s, size_t max, struct store_text_pending *items_r,
-		       size_t *n_r, const char **error_r);
+/* Up to max (1..RD_STORE_MAX_TEXT_BATCH) messages of the mailbox (0: of
+ * the whole store) waiting for their text (appended with text_later),
+ * oldest first, into items_r. */
+int store_text_pending(struct store *s, int64_t mailbox_id, size_t max,
+		       struct store_text_pending *items_r, size_t *n_r, const char **error_r);
 /* Adds the text of n (at most RD_STORE_MAX_TEXT_BATCH) waiting messages to
  * the index and takes them off the list, in one transaction. One no
  * longer waiting (removed, or indexed by another process meanwhile) is

@@ -220,7 +220,7 @@ static void index_timer_cb(evutil_socket_t fd, short what, void *arg)
 	const char *err;
 	(void)fd;
 	(void)what;
-	int r = indexer_step(w->store, RD_WORKER_INDEX_TURN, &done, &err);
+	int r = indexer_step(w->store, 0, RD_WORKER_INDEX_TURN, &done, &err);
 	if (r < 0) {
 		log_warn("text_index_failed", "principal", w->ctx->principal, "reason", err);
 		return;

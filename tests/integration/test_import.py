@@ -350,6 +350,9 @@ def test_redoubt_index_builds_the_text_now(fresh_data):
     again = helpers.run("index", "--data", data.path, "--user", ALICE, timeout=120)
     assert again.returncode == 0 and "Indexed the text of 0 messages" in again.stdout, \
         again.stdout
+    q = helpers.run("audit", "query", "--data", data.path, "--kind", "admin")
+    hits = [ln for ln in q.stdout.splitlines() if "action=index" in ln]
+    assert len(hits) == 2 and "count=40" in hits[0] and f"object={ALICE}" in hits[0], q.stdout
     server = helpers.Server(data)
     try:
         m = imap(server)
